@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Everything that proves the collection: lint, unit and integration tests,
+# ansible-test sanity, the built collection installed and used by FQCN, and
+# the Molecule scenarios on real systemd hosts.
+#
+#   tools/test.sh                 the CI matrix (every Debian release at least once)
+#   tools/test.sh --full          every scenario on every distro
+#   MOLECULE_MATRIX="default:debian13 ring:debian12" tools/test.sh   a chosen matrix
+#   tools/test.sh --no-molecule   everything but Molecule
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+"$ROOT/tools/setup.sh" || exit 1
+# shellcheck source=tools/env.sh
+source "$ROOT/tools/env.sh"
+
+scenarios=(default)
+distros=(debian11 debian12 debian13 ubuntu2204 ubuntu2404 rockylinux8 rockylinux9)
+ci_matrix="default:debian11 default:debian12 default:debian13 default:ubuntu2404 default:rockylinux9"
+
+molecule=true
+matrix=${MOLECULE_MATRIX:-$ci_matrix}
+for arg in "$@"; do
+  case $arg in
+    --full) matrix=$(for s in "${scenarios[@]}"; do for d in "${distros[@]}"; do printf '%s:%s ' "$s" "$d"; done; done) ;;
+    --no-molecule) molecule=false ;;
+    *) echo "usage: tools/test.sh [--full|--no-molecule]" >&2; exit 2 ;;
+  esac
+done
+
+passed=() failed=() not_run=()
+step() {  # step NAME COMMAND...: run, time and record one step
+  local name=$1 start=$SECONDS
+  shift
+  echo "=== $name"
+  if "$@"; then passed+=("$name"); echo "--- $name: ok ($((SECONDS - start)) s)"
+  else failed+=("$name"); echo "--- $name: FAILED ($((SECONDS - start)) s)"; fi
+}
+
+step yamllint yamllint -s .
+step ansible-lint ansible-lint --offline -q
+step ruff ruff check .
+step changelog antsibull-changelog lint
+step unit python -m pytest -q tests/unit tests/receiver
+step integration python -m pytest -q tests/integration
+step sanity tools/sanity.sh
+step collection-install python -m pytest -q tests/collection
+
+if $molecule; then
+  for entry in $matrix; do
+    scenario=${entry%%:*} distro=${entry#*:}
+    tools/images.sh "$distro"
+    case $? in
+      0) step "molecule $scenario on $distro" env MOLECULE_DISTRO="$distro" molecule test -s "$scenario" ;;
+      3) not_run+=("molecule $scenario on $distro (no $distro image: needs a registry)") ;;
+      *) failed+=("molecule $scenario on $distro (image)") ;;
+    esac
+  done
+fi
+
+echo
+echo "=== results"
+for s in "${passed[@]}"; do echo "passed:  $s"; done
+for s in "${not_run[@]}"; do echo "NOT RUN: $s"; done
+for s in "${failed[@]}"; do echo "FAILED:  $s"; done
+# "skipped" here means not run: listed above as NOT RUN, never counted as passed.
+echo "steps: ${#passed[@]} passed, ${#failed[@]} failed, ${#not_run[@]} skipped"
+((${#failed[@]} == 0))
