@@ -1,0 +1,109 @@
+# Copyright (c) 2026, zeromq.messaging contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Build the oslo.messaging Kilo matchmaker ring from inventory groups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+# The receiver rejects topics with path separators (they become IPC file names);
+# whitespace cannot appear in a topic a service registers.
+_FORBIDDEN_CHARS = ('/', '\\')
+_SPEC_KEYS = frozenset(('groups', 'hosts'))
+
+
+def _check_topic(topic):
+    if not isinstance(topic, str) or not topic:
+        raise AnsibleFilterError(
+            'matchmaker_ring: topic %r must be a non-empty string; fix the key in topics_spec' % (topic,))
+    if any(c in topic for c in _FORBIDDEN_CHARS) or any(c.isspace() for c in topic):
+        raise AnsibleFilterError(
+            'matchmaker_ring: topic %r contains "/", "\\" or whitespace, which the receiver '
+            'rejects; rename the topic' % topic)
+    if topic.startswith('fanout~'):
+        raise AnsibleFilterError(
+            'matchmaker_ring: topic %r starts with "fanout~"; the driver derives fanout topics, '
+            'list the plain topic %r instead' % (topic, topic[len('fanout~'):]))
+
+
+def _names_list(topic, what, value):
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise AnsibleFilterError(
+            'matchmaker_ring: topic %r: %s must be a list of names, got %s'
+            % (topic, what, type(value).__name__))
+    return value
+
+
+def _topic_hosts(topic, spec, groups, all_hosts):
+    """Return the set of inventory hostnames a topic's spec selects."""
+    if isinstance(spec, Mapping):
+        unknown = set(spec) - _SPEC_KEYS
+        if unknown:
+            raise AnsibleFilterError(
+                'matchmaker_ring: topic %r has unknown keys %s; use only "groups" and "hosts"'
+                % (topic, ', '.join(sorted(str(k) for k in unknown))))
+        group_names = _names_list(topic, 'groups', spec.get('groups') or [])
+        host_names = _names_list(topic, 'hosts', spec.get('hosts') or [])
+    else:
+        # List form: a name is a group when the inventory has such a group, else a host.
+        group_names = []
+        host_names = []
+        for name in _names_list(topic, 'the value', spec):
+            (group_names if name in groups else host_names).append(name)
+
+    selected = set()
+    for group in group_names:
+        members = groups.get(group)
+        if members is None:
+            raise AnsibleFilterError(
+                'matchmaker_ring: topic %r: unknown group %r; add it to the inventory or '
+                'remove it from topics_spec' % (topic, group))
+        selected.update(members)
+    for host in host_names:
+        if host not in all_hosts:
+            raise AnsibleFilterError(
+                'matchmaker_ring: topic %r: unknown host or group %r; it is neither a group nor '
+                'in groups["all"], fix the name or add the host to the inventory' % (topic, host))
+        selected.add(host)
+    return selected
+
+
+def matchmaker_ring(topics_spec, groups, host_names=None):
+    """Return ``{topic: [host, ...]}`` with topics and hosts sorted, for the ring JSON file."""
+    if not isinstance(topics_spec, Mapping):
+        raise AnsibleFilterError(
+            'matchmaker_ring: the input must be a dict of topic -> list of groups/hosts or '
+            '{groups: [...], hosts: [...]}, got %s' % type(topics_spec).__name__)
+    if not isinstance(groups, Mapping):
+        raise AnsibleFilterError(
+            'matchmaker_ring: the first argument must be the "groups" magic variable (a dict), got %s'
+            % type(groups).__name__)
+    if host_names is None:
+        host_names = {}
+    elif not isinstance(host_names, Mapping):
+        raise AnsibleFilterError(
+            'matchmaker_ring: host_names must be a dict of inventory_hostname -> name, got %s'
+            % type(host_names).__name__)
+
+    all_hosts = frozenset(groups.get('all', ()))
+    ring = {}
+    for topic in sorted(topics_spec, key=str):
+        _check_topic(topic)
+        selected = _topic_hosts(topic, topics_spec[topic], groups, all_hosts)
+        # De-duplicate on the name senders use: two inventory entries may map to one node.
+        names = {str(host_names.get(host, host)) for host in selected}
+        if not names:
+            raise AnsibleFilterError(
+                'matchmaker_ring: topic %r resolves to no hosts; the ring would make every send to '
+                'it fail, add hosts to its groups or drop the topic' % topic)
+        ring[topic] = sorted(names)
+    return ring
+
+
+class FilterModule:
+    def filters(self):
+        return {'matchmaker_ring': matchmaker_ring}

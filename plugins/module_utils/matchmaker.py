@@ -1,0 +1,241 @@
+# Copyright (c) 2026, zeromq.messaging contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Read-only access to the oslo.messaging ZeroMQ matchmakers (Redis, Sentinel, ring file).
+
+Layouts:
+
+* ``kilo`` (oslo.messaging 1.8.x ``MatchMakerRedis``): set ``<topic>`` holds members
+  ``<topic>.<host>``; the key ``<topic>.<host>`` carries the heartbeat TTL.
+* ``rocky`` (Mitaka to Rocky): set ``ROUTER/<topic>`` (and ``ROUTER/<topic>/<server>``)
+  holds ``<host>:<port>`` members; the set itself carries the TTL.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+
+REDIS_IMPORT_ERROR = None
+try:
+    import redis
+    from redis.sentinel import Sentinel
+except ImportError:
+    HAS_REDIS = False
+    REDIS_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_REDIS = True
+
+DEFAULT_RINGFILE = '/etc/oslo/matchmaker_ring.json'
+DEFAULT_SENTINEL_GROUP = 'oslo-messaging-zeromq'
+DEFAULT_SENTINEL_PORT = 26379
+ROCKY_PREFIX = 'ROUTER/'
+# Keys per SCAN page and commands per pipeline: bounds memory and round trips on big clouds.
+BATCH = 1000
+
+REQUIRED_IF = [('backend', 'sentinel', ['sentinel_hosts'])]
+
+
+class MatchmakerError(Exception):
+    """A matchmaker could not be read; the message is meant for the user."""
+
+
+def matchmaker_argument_spec():
+    """Connection options shared by the modules reading a matchmaker."""
+    return dict(
+        backend=dict(type='str', default='redis', choices=['redis', 'sentinel', 'ring']),
+        layout=dict(type='str', default='auto', choices=['kilo', 'rocky', 'auto']),
+        login_host=dict(type='str', default='localhost'),
+        login_port=dict(type='int', default=6379),
+        login_user=dict(type='str'),
+        login_password=dict(type='str', no_log=True),
+        sentinel_hosts=dict(type='list', elements='str'),
+        sentinel_group=dict(type='str', default=DEFAULT_SENTINEL_GROUP),
+        sentinel_password=dict(type='str', no_log=True),
+        ringfile=dict(type='path', default=DEFAULT_RINGFILE),
+        socket_timeout=dict(type='float', default=5.0),
+    )
+
+
+def format_address(host, port):
+    return '[%s]:%s' % (host, port) if ':' in host else '%s:%s' % (host, port)
+
+
+def parse_address(value, default_port=DEFAULT_SENTINEL_PORT):
+    """Split ``host``, ``host:port`` or ``[v6addr]:port`` into ``(host, port)``."""
+    value = value.strip()
+    if value.startswith('['):
+        host, sep, rest = value[1:].partition(']')
+        port = rest[1:] if rest.startswith(':') else ''
+        if not sep or (rest and not rest.startswith(':')):
+            raise MatchmakerError('invalid address %r, expected [address]:port' % value)
+    elif value.count(':') == 1:
+        host, port = value.split(':')
+    else:
+        # A bare IPv6 address has several colons and no port.
+        host, port = value, ''
+    if not host:
+        raise MatchmakerError('invalid address %r, the host is empty' % value)
+    if not port:
+        return host, default_port
+    try:
+        return host, int(port)
+    except ValueError:
+        raise MatchmakerError('invalid port in address %r' % value) from None
+
+
+def _auth_failed(exc):
+    text = str(exc)
+    return (isinstance(exc, redis.exceptions.AuthenticationError)
+            or text.startswith(('NOAUTH', 'WRONGPASS', 'NOPERM')))
+
+
+def connect(params):
+    """Return ``(client, address)`` of the Redis server holding the matchmaker.
+
+    For Sentinel the address is the master the sentinels currently report.
+    """
+    timeout = params['socket_timeout']
+    options = dict(socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True)
+    if params['backend'] == 'sentinel':
+        sentinels = [parse_address(item) for item in params['sentinel_hosts']]
+        where = 'Redis Sentinel %s (group %s)' % (
+            ', '.join(format_address(h, p) for h, p in sentinels), params['sentinel_group'])
+        sentinel_kwargs = dict(socket_timeout=timeout, socket_connect_timeout=timeout)
+        if params['sentinel_password']:
+            sentinel_kwargs['password'] = params['sentinel_password']
+        try:
+            sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_kwargs, **options)
+            address = format_address(*sentinel.discover_master(params['sentinel_group']))
+            client = sentinel.master_for(
+                params['sentinel_group'], password=params['login_password'],
+                username=params['login_user'])
+        except redis.exceptions.RedisError as exc:
+            raise MatchmakerError('cannot get the master from %s: %s' % (where, exc)) from exc
+        where = 'Redis master %s from %s' % (address, where)
+    else:
+        address = format_address(params['login_host'], params['login_port'])
+        where = 'Redis at %s' % address
+        client = redis.Redis(
+            host=params['login_host'], port=params['login_port'], username=params['login_user'],
+            password=params['login_password'], **options)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError as exc:
+        client.close()
+        if _auth_failed(exc):
+            raise MatchmakerError(
+                'authentication to %s failed, check login_user/login_password: %s' % (where, exc)) from exc
+        raise MatchmakerError('cannot connect to %s: %s' % (where, exc)) from exc
+    return client, address
+
+
+def _batched(client, command, keys):
+    """Run one read command per key, pipelined; errors come back as values."""
+    results = []
+    for start in range(0, len(keys), BATCH):
+        pipe = client.pipeline(transaction=False)
+        for key in keys[start:start + BATCH]:
+            getattr(pipe, command)(key)
+        results.extend(pipe.execute(raise_on_error=False))
+    return results
+
+
+def _members(client, keys):
+    """Yield ``(key, members)`` for keys that are sets; other key types are skipped."""
+    for key, members in zip(keys, _batched(client, 'smembers', keys)):
+        if isinstance(members, Exception):
+            if str(members).startswith('WRONGTYPE'):
+                continue
+            raise members
+        yield key, members
+
+
+def _entry(host, ttl):
+    # TTL -2: the key is gone (missed heartbeats), the driver treats the member as dead;
+    # -1: registered without expiry, alive for good.
+    return dict(host=host, ttl=ttl, alive=ttl != -2)
+
+
+def detect_layout(client):
+    for _key in client.scan_iter(match=ROCKY_PREFIX + '*', count=BATCH):
+        return 'rocky'
+    return 'kilo'
+
+
+def read_kilo(client, topic=None):
+    if topic is None:
+        keys = [k for k in client.scan_iter(count=BATCH) if not k.startswith(ROCKY_PREFIX)]
+    else:
+        keys = [topic]
+    hosts = {}
+    for key, members in _members(client, keys):
+        prefix = key + '.'
+        # A '<topic>.<host>' marker set holds only '' and is not a topic by itself.
+        found = sorted(m[len(prefix):] for m in members if m.startswith(prefix) and len(m) > len(prefix))
+        if found or key == topic:
+            hosts[key] = found
+    member_keys = [t + '.' + h for t in sorted(hosts) for h in hosts[t]]
+    ttls = iter(_batched(client, 'ttl', member_keys))
+    return {t: [_entry(h, next(ttls)) for h in hosts[t]] for t in sorted(hosts)}
+
+
+def read_rocky(client, topic=None):
+    if topic is None:
+        keys = sorted(client.scan_iter(match=ROCKY_PREFIX + '*', count=BATCH))
+    else:
+        keys = [ROCKY_PREFIX + topic]
+    sets = dict(_members(client, keys))
+    ordered = sorted(sets)
+    ttls = dict(zip(ordered, _batched(client, 'ttl', ordered)))
+    topics = {key[len(ROCKY_PREFIX):]: [_entry(m, ttls[key]) for m in sorted(sets[key])] for key in ordered}
+    if topic is not None:
+        topics.setdefault(topic, [])
+    return topics
+
+
+def read_ring(path):
+    """Return the ring file's ``{topic: [host, ...]}``, hosts in file order (round robin order)."""
+    try:
+        with open(path, encoding='utf-8') as handle:
+            ring = json.load(handle)
+    except FileNotFoundError:
+        raise MatchmakerError('ring file %s does not exist' % path) from None
+    except OSError as exc:
+        raise MatchmakerError('cannot read ring file %s: %s' % (path, exc.strerror)) from exc
+    except ValueError as exc:
+        raise MatchmakerError('ring file %s is not valid JSON: %s' % (path, exc)) from exc
+    if not isinstance(ring, dict) or not all(
+            isinstance(hosts, list) and all(isinstance(h, str) for h in hosts) for hosts in ring.values()):
+        raise MatchmakerError('ring file %s must be a JSON object of topic -> list of host names' % path)
+    return ring
+
+
+def read_matchmaker(params, topic=None):
+    """Read the matchmaker described by the connection options, without changing it.
+
+    Returns a dict with ``backend``, ``layout``, ``topics`` and, for Redis, ``master``.
+    With ``topic``, only that topic is read (and reported even when it has no hosts).
+    """
+    backend = params['backend']
+    if backend == 'ring':
+        if params['layout'] == 'rocky':
+            raise MatchmakerError('the ring matchmaker only exists in the kilo layout; use layout kilo or auto')
+        ring = read_ring(params['ringfile'])
+        names = [topic] if topic is not None else sorted(ring)
+        return dict(backend=backend, layout='kilo',
+                    topics={t: [dict(host=h) for h in ring.get(t, [])] for t in names})
+
+    client, address = connect(params)
+    try:
+        layout = params['layout']
+        if layout == 'auto':
+            layout = detect_layout(client)
+        reader = read_rocky if layout == 'rocky' else read_kilo
+        topics = reader(client, topic)
+    except redis.exceptions.RedisError as exc:
+        raise MatchmakerError('reading the matchmaker from %s failed: %s' % (address, exc)) from exc
+    finally:
+        client.close()
+    return dict(backend=backend, layout=layout, master=address, topics=topics)

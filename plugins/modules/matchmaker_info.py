@@ -1,0 +1,198 @@
+#!/usr/bin/python
+# Copyright (c) 2026, zeromq.messaging contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: matchmaker_info
+short_description: Show which hosts the oslo.messaging ZeroMQ matchmaker routes each topic to
+version_added: 1.0.0
+description:
+  - Reads the ZeroMQ driver's matchmaker, a Redis server (directly or through Redis Sentinel) or a ring
+    JSON file, and returns the hosts registered for every topic or for one topic.
+  - For Redis it reports each registration's TTL and whether the driver would still consider it alive.
+  - Read only. It uses C(SCAN), C(SMEMBERS), C(TTL) and C(PING) and never removes dead registrations
+    (the driver itself removes them on lookup).
+author:
+  - zeromq.messaging contributors
+requirements:
+  - redis (the redis-py Python library) on the target, for O(backend=redis) and O(backend=sentinel).
+attributes:
+  check_mode:
+    support: full
+    description: The module never changes anything.
+  diff_mode:
+    support: none
+    description: Nothing to diff.
+options:
+  backend:
+    description:
+      - Where the matchmaker data lives.
+      - V(redis) connects to O(login_host) and O(login_port).
+      - V(sentinel) asks O(sentinel_hosts) for the current master of O(sentinel_group).
+      - V(ring) reads O(ringfile).
+    type: str
+    choices: [redis, sentinel, ring]
+    default: redis
+  layout:
+    description:
+      - Key layout in Redis.
+      - V(kilo) is oslo.messaging 1.8.x, set C(<topic>) with members C(<topic>.<host>), liveness from the
+        TTL of the key C(<topic>.<host>).
+      - V(rocky) is Mitaka to Rocky, sets C(ROUTER/<topic>) and C(ROUTER/<topic>/<server>) with members
+        C(<host>:<port>), TTL of the set. Topics are returned without the C(ROUTER/) prefix.
+      - V(auto) selects V(rocky) when any C(ROUTER/*) key exists, otherwise V(kilo).
+      - A ring file always has the kilo layout.
+    type: str
+    choices: [kilo, rocky, auto]
+    default: auto
+  login_host:
+    description: Redis host, for O(backend=redis).
+    type: str
+    default: localhost
+  login_port:
+    description: Redis port, for O(backend=redis).
+    type: int
+    default: 6379
+  login_user:
+    description: Redis ACL user name (Redis 6 or later). Also used for the master found through Sentinel.
+    type: str
+  login_password:
+    description: Redis password (C([matchmaker_redis] password)). Also used for the master found through Sentinel.
+    type: str
+  sentinel_hosts:
+    description:
+      - Sentinels as C(host:port) (port defaults to 26379, IPv6 as C([address]:port)).
+      - Required when O(backend=sentinel).
+    type: list
+    elements: str
+  sentinel_group:
+    description: Sentinel master group name (C([matchmaker_redis] sentinel_group_name)).
+    type: str
+    default: oslo-messaging-zeromq
+  sentinel_password:
+    description: Password of the sentinels themselves, when they require one.
+    type: str
+  ringfile:
+    description: Ring file, for O(backend=ring) (C([matchmaker_ring] ringfile)).
+    type: path
+    default: /etc/oslo/matchmaker_ring.json
+  topic:
+    description:
+      - Read only this topic (for O(layout=rocky) without the C(ROUTER/) prefix).
+      - The topic is returned even when nothing is registered for it, with an empty list.
+    type: str
+  socket_timeout:
+    description: Seconds to wait for connecting to and for each answer from Redis or a sentinel.
+    type: float
+    default: 5.0
+notes:
+  - Targets without redis-py can still use O(backend=ring).
+seealso:
+  - module: zeromq.messaging.receiver_health
+  - plugin: zeromq.messaging.matchmaker_ring
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: List all registrations in the local Redis matchmaker
+  zeromq.messaging.matchmaker_info:
+    login_password: "{{ matchmaker_redis_password }}"
+  register: mm
+
+- name: Fail when a compute node's registration has expired
+  ansible.builtin.assert:
+    that: mm.topics['compute'] | selectattr('alive', 'false') | list | length == 0
+    fail_msg: "Dead registrations: {{ mm.topics['compute'] | rejectattr('alive') | map(attribute='host') | list }}"
+
+- name: Read one topic through Redis Sentinel
+  zeromq.messaging.matchmaker_info:
+    backend: sentinel
+    sentinel_hosts:
+      - 192.0.2.10:26379
+      - 192.0.2.11:26379
+      - 192.0.2.12:26379
+    login_password: "{{ matchmaker_redis_password }}"
+    topic: scheduler
+  register: mm
+
+- name: Show the hosts in the ring file
+  zeromq.messaging.matchmaker_info:
+    backend: ring
+    ringfile: /etc/oslo/matchmaker_ring.json
+"""
+
+RETURN = r"""
+backend:
+  description: The backend that was read, as in O(backend).
+  returned: always
+  type: str
+  sample: redis
+layout:
+  description: The layout that was read, V(kilo) or V(rocky) (detected when O(layout=auto)).
+  returned: always
+  type: str
+  sample: kilo
+master:
+  description:
+    - C(host:port) of the Redis server that was read; for O(backend=sentinel) the current master
+      reported by the sentinels.
+  returned: when O(backend) is V(redis) or V(sentinel)
+  type: str
+  sample: 192.0.2.10:6379
+topics:
+  description:
+    - Mapping of topic to its registrations, sorted by host for Redis and in file order for a ring.
+    - For a ring, each entry only has RV(topics.host).
+  returned: always
+  type: dict
+  contains:
+    host:
+      description: Registered host; C(<host>:<port>) in the rocky layout.
+      type: str
+      returned: always
+    ttl:
+      description:
+        - Seconds the registration still lives without a heartbeat; V(-1) means it never expires,
+          V(-2) that it has expired.
+      type: int
+      returned: when O(backend) is V(redis) or V(sentinel)
+    alive:
+      description: Whether the driver still routes to this registration (TTL is not V(-2)).
+      type: bool
+      returned: when O(backend) is V(redis) or V(sentinel)
+  sample:
+    compute:
+      - {host: compute1, ttl: 512, alive: true}
+      - {host: compute2, ttl: -2, alive: false}
+    scheduler:
+      - {host: controller1, ttl: -1, alive: true}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker
+
+
+def main():
+    argument_spec = matchmaker.matchmaker_argument_spec()
+    argument_spec.update(topic=dict(type='str'))
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_if=matchmaker.REQUIRED_IF,
+        supports_check_mode=True,
+    )
+    if module.params['backend'] != 'ring' and not matchmaker.HAS_REDIS:
+        module.fail_json(msg=missing_required_lib('redis'), exception=matchmaker.REDIS_IMPORT_ERROR)
+    try:
+        result = matchmaker.read_matchmaker(module.params, module.params['topic'])
+    except matchmaker.MatchmakerError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == '__main__':
+    main()
