@@ -19,22 +19,21 @@ _SPEC_KEYS = frozenset(('groups', 'hosts'))
 def _check_topic(topic):
     if not isinstance(topic, str) or not topic:
         raise AnsibleFilterError(
-            'matchmaker_ring: topic %r must be a non-empty string; fix the key in topics_spec' % (topic,))
+            f'matchmaker_ring: topic {topic!r} must be a non-empty string; fix the key in topics_spec')
     if any(c in topic for c in _FORBIDDEN_CHARS) or any(c.isspace() for c in topic):
         raise AnsibleFilterError(
-            'matchmaker_ring: topic %r contains "/", "\\" or whitespace, which the receiver '
-            'rejects; rename the topic' % topic)
+            f'matchmaker_ring: topic {topic!r} contains "/", "\\" or whitespace, which the receiver '
+            'rejects; rename the topic')
     if topic.startswith('fanout~'):
         raise AnsibleFilterError(
-            'matchmaker_ring: topic %r starts with "fanout~"; the driver derives fanout topics, '
-            'list the plain topic %r instead' % (topic, topic[len('fanout~'):]))
+            'matchmaker_ring: topic {!r} starts with "fanout~"; the driver derives fanout topics, '
+            'list the plain topic {!r} instead'.format(topic, topic[len('fanout~'):]))
 
 
 def _names_list(topic, what, value):
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise AnsibleFilterError(
-            'matchmaker_ring: topic %r: %s must be a list of names, got %s'
-            % (topic, what, type(value).__name__))
+            f'matchmaker_ring: topic {topic!r}: {what} must be a list of names, got {type(value).__name__}')
     return value
 
 
@@ -43,9 +42,9 @@ def _topic_hosts(topic, spec, groups, all_hosts):
     if isinstance(spec, Mapping):
         unknown = set(spec) - _SPEC_KEYS
         if unknown:
+            names = ', '.join(sorted(str(k) for k in unknown))
             raise AnsibleFilterError(
-                'matchmaker_ring: topic %r has unknown keys %s; use only "groups" and "hosts"'
-                % (topic, ', '.join(sorted(str(k) for k in unknown))))
+                f'matchmaker_ring: topic {topic!r} has unknown keys {names}; use only "groups" and "hosts"')
         group_names = _names_list(topic, 'groups', spec.get('groups') or [])
         host_names = _names_list(topic, 'hosts', spec.get('hosts') or [])
     else:
@@ -60,14 +59,14 @@ def _topic_hosts(topic, spec, groups, all_hosts):
         members = groups.get(group)
         if members is None:
             raise AnsibleFilterError(
-                'matchmaker_ring: topic %r: unknown group %r; add it to the inventory or '
-                'remove it from topics_spec' % (topic, group))
+                f'matchmaker_ring: topic {topic!r}: unknown group {group!r}; add it to the inventory or '
+                'remove it from topics_spec')
         selected.update(members)
     for host in host_names:
         if host not in all_hosts:
             raise AnsibleFilterError(
-                'matchmaker_ring: topic %r: unknown host or group %r; it is neither a group nor '
-                'in groups["all"], fix the name or add the host to the inventory' % (topic, host))
+                f'matchmaker_ring: topic {topic!r}: unknown host or group {host!r}; it is neither a group nor '
+                'in groups["all"], fix the name or add the host to the inventory')
         selected.add(host)
     return selected
 
@@ -77,17 +76,17 @@ def matchmaker_ring(topics_spec, groups, host_names=None):
     if not isinstance(topics_spec, Mapping):
         raise AnsibleFilterError(
             'matchmaker_ring: the input must be a dict of topic -> list of groups/hosts or '
-            '{groups: [...], hosts: [...]}, got %s' % type(topics_spec).__name__)
+            f'{{groups: [...], hosts: [...]}}, got {type(topics_spec).__name__}')
     if not isinstance(groups, Mapping):
         raise AnsibleFilterError(
-            'matchmaker_ring: the first argument must be the "groups" magic variable (a dict), got %s'
-            % type(groups).__name__)
+            'matchmaker_ring: the first argument must be the "groups" magic variable (a dict), '
+            f'got {type(groups).__name__}')
     if host_names is None:
         host_names = {}
     elif not isinstance(host_names, Mapping):
         raise AnsibleFilterError(
-            'matchmaker_ring: host_names must be a dict of inventory_hostname -> name, got %s'
-            % type(host_names).__name__)
+            'matchmaker_ring: host_names must be a dict of inventory_hostname -> name, '
+            f'got {type(host_names).__name__}')
 
     all_hosts = frozenset(groups.get('all', ()))
     ring = {}
@@ -98,8 +97,8 @@ def matchmaker_ring(topics_spec, groups, host_names=None):
         names = {str(host_names.get(host, host)) for host in selected}
         if not names:
             raise AnsibleFilterError(
-                'matchmaker_ring: topic %r resolves to no hosts; the ring would make every send to '
-                'it fail, add hosts to its groups or drop the topic' % topic)
+                f'matchmaker_ring: topic {topic!r} resolves to no hosts; the ring would make every send to '
+                'it fail, add hosts to its groups or drop the topic')
         ring[topic] = sorted(names)
     return ring
 

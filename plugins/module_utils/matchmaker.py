@@ -59,7 +59,7 @@ def matchmaker_argument_spec():
 
 
 def format_address(host, port):
-    return '[%s]:%s' % (host, port) if ':' in host else '%s:%s' % (host, port)
+    return f'[{host}]:{port}' if ':' in host else f'{host}:{port}'
 
 
 def parse_address(value, default_port=DEFAULT_SENTINEL_PORT):
@@ -69,20 +69,20 @@ def parse_address(value, default_port=DEFAULT_SENTINEL_PORT):
         host, sep, rest = value[1:].partition(']')
         port = rest[1:] if rest.startswith(':') else ''
         if not sep or (rest and not rest.startswith(':')):
-            raise MatchmakerError('invalid address %r, expected [address]:port' % value)
+            raise MatchmakerError(f'invalid address {value!r}, expected [address]:port')
     elif value.count(':') == 1:
         host, port = value.split(':')
     else:
         # A bare IPv6 address has several colons and no port.
         host, port = value, ''
     if not host:
-        raise MatchmakerError('invalid address %r, the host is empty' % value)
+        raise MatchmakerError(f'invalid address {value!r}, the host is empty')
     if not port:
         return host, default_port
     try:
         return host, int(port)
     except ValueError:
-        raise MatchmakerError('invalid port in address %r' % value) from None
+        raise MatchmakerError(f'invalid port in address {value!r}') from None
 
 
 def _auth_failed(exc):
@@ -100,8 +100,8 @@ def connect(params):
     options = dict(socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True)
     if params['backend'] == 'sentinel':
         sentinels = [parse_address(item) for item in params['sentinel_hosts']]
-        where = 'Redis Sentinel %s (group %s)' % (
-            ', '.join(format_address(h, p) for h, p in sentinels), params['sentinel_group'])
+        listed = ', '.join(format_address(h, p) for h, p in sentinels)
+        where = f"Redis Sentinel {listed} (group {params['sentinel_group']})"
         sentinel_kwargs = dict(socket_timeout=timeout, socket_connect_timeout=timeout)
         if params['sentinel_password']:
             sentinel_kwargs['password'] = params['sentinel_password']
@@ -112,11 +112,11 @@ def connect(params):
                 params['sentinel_group'], password=params['login_password'],
                 username=params['login_user'])
         except redis.exceptions.RedisError as exc:
-            raise MatchmakerError('cannot get the master from %s: %s' % (where, exc)) from exc
-        where = 'Redis master %s from %s' % (address, where)
+            raise MatchmakerError(f'cannot get the master from {where}: {exc}') from exc
+        where = f'Redis master {address} from {where}'
     else:
         address = format_address(params['login_host'], params['login_port'])
-        where = 'Redis at %s' % address
+        where = f'Redis at {address}'
         client = redis.Redis(
             host=params['login_host'], port=params['login_port'], username=params['login_user'],
             password=params['login_password'], **options)
@@ -126,8 +126,8 @@ def connect(params):
         client.close()
         if _auth_failed(exc):
             raise MatchmakerError(
-                'authentication to %s failed, check login_user/login_password: %s' % (where, exc)) from exc
-        raise MatchmakerError('cannot connect to %s: %s' % (where, exc)) from exc
+                f'authentication to {where} failed, check login_user/login_password: {exc}') from exc
+        raise MatchmakerError(f'cannot connect to {where}: {exc}') from exc
     return client, address
 
 
@@ -201,14 +201,14 @@ def read_ring(path):
         with open(path, encoding='utf-8') as handle:
             ring = json.load(handle)
     except FileNotFoundError:
-        raise MatchmakerError('ring file %s does not exist' % path) from None
+        raise MatchmakerError(f'ring file {path} does not exist') from None
     except OSError as exc:
-        raise MatchmakerError('cannot read ring file %s: %s' % (path, exc.strerror)) from exc
+        raise MatchmakerError(f'cannot read ring file {path}: {exc.strerror}') from exc
     except ValueError as exc:
-        raise MatchmakerError('ring file %s is not valid JSON: %s' % (path, exc)) from exc
+        raise MatchmakerError(f'ring file {path} is not valid JSON: {exc}') from exc
     if not isinstance(ring, dict) or not all(
             isinstance(hosts, list) and all(isinstance(h, str) for h in hosts) for hosts in ring.values()):
-        raise MatchmakerError('ring file %s must be a JSON object of topic -> list of host names' % path)
+        raise MatchmakerError(f'ring file {path} must be a JSON object of topic -> list of host names')
     return ring
 
 
@@ -235,7 +235,7 @@ def read_matchmaker(params, topic=None):
         reader = read_rocky if layout == 'rocky' else read_kilo
         topics = reader(client, topic)
     except redis.exceptions.RedisError as exc:
-        raise MatchmakerError('reading the matchmaker from %s failed: %s' % (address, exc)) from exc
+        raise MatchmakerError(f'reading the matchmaker from {address} failed: {exc}') from exc
     finally:
         client.close()
     return dict(backend=backend, layout=layout, master=address, topics=topics)

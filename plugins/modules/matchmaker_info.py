@@ -172,9 +172,8 @@ topics:
       - {host: controller1, ttl: -1, alive: true}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
+from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker  # noqa: E402
 
 
 def main():
