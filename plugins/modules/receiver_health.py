@@ -197,7 +197,8 @@ stats:
     rejected_topics: ["../etc"]
     topics:
       zmq_receiver_health: {type: PUSH, forwarded: 3, dropped: 0, backlog: 0}
-    config: {rpc_zmq_port: 9501, rpc_zmq_ipc_dir: /var/run/openstack}
+    config:
+      DEFAULT: {rpc_zmq_port: 9501, rpc_zmq_ipc_dir: /var/run/openstack, rpc_zmq_bind_address: "*"}
 """
 
 import json  # noqa: E402
