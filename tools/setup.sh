@@ -28,8 +28,11 @@ want=$(sha256sum "$ROOT/requirements-dev.txt" | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "setup: installing the pinned Python tools into .venv (a few minutes the first time)"
   python3 -m venv "$ROOT/.venv"
-  "$ROOT/.venv/bin/pip" install -q --upgrade pip
-  "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt"
+  if ! "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" >"$ROOT/.venv/pip.log" 2>&1; then
+    tail -20 "$ROOT/.venv/pip.log" >&2
+    echo "setup: pip failed; full log in .venv/pip.log" >&2
+    exit 1
+  fi
   echo "$want" >"$stamp"
 fi
 

@@ -31,7 +31,7 @@ def test_tarball_leaves_out_dev_files(installed):
     tarball, _ = installed
     names = tarfile.open(tarball).getnames()
     assert "roles/libzmq/tasks/main.yml" in names
-    for dev in ("tools", "tests/unit", "molecule", "benchmarks", ".ci"):
+    for dev in ("tools", "tests/unit", "extensions/molecule", "benchmarks", ".ci"):
         assert not any(n == dev or n.startswith(dev + "/") for n in names), dev
 
 
