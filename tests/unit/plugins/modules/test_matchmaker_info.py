@@ -12,6 +12,8 @@ import yaml
 from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker
 from ansible_collections.zeromq.messaging.plugins.modules import matchmaker_info
 
+CRED_MASTER = 'mp-test'  # test-only credential
+
 
 @pytest.fixture
 def redis_factory(monkeypatch, fake_redis):
@@ -77,11 +79,11 @@ def test_sentinel_reports_master(run_module, monkeypatch, fake_redis):
     sentinel.master_for.return_value = fake_redis
     monkeypatch.setattr(matchmaker, 'Sentinel', MagicMock(return_value=sentinel))
     failed, result = run_module(matchmaker_info.main, {
-        'backend': 'sentinel', 'sentinel_hosts': ['192.0.2.1:26379'], 'login_password': 'pw'})
+        'backend': 'sentinel', 'sentinel_hosts': ['192.0.2.1:26379'], 'login_password': CRED_MASTER})
     assert not failed
     assert result['master'] == '192.0.2.20:6379'
     assert result['backend'] == 'sentinel'
-    sentinel.master_for.assert_called_once_with('oslo-messaging-zeromq', password='pw', username=None)
+    sentinel.master_for.assert_called_once_with('oslo-messaging-zeromq', password=CRED_MASTER, username=None)
 
 
 def test_missing_redis_library(run_module, monkeypatch):

@@ -204,11 +204,12 @@ def ring(tmp_path):
     return str(path)
 
 
-@pytest.mark.parametrize(('node', 'healthy', 'reason'), [
+@pytest.mark.parametrize('case', [
     ('cmp2', True, None),
     ('cmp3', False, 'not registered in matchmaker'),
 ])
-def test_matchmaker_ring_registration(run_module, ipc_dir, ring, node, healthy, reason):
+def test_matchmaker_ring_registration(run_module, ipc_dir, ring, case):
+    node, healthy, reason = case
     with StandInReceiver(ipc_dir) as receiver:
         _failed, result = run_module(receiver_health.main, args_for(receiver, matchmaker={
             'backend': 'ring', 'ringfile': ring, 'topic': 'compute', 'node': node}))
@@ -236,14 +237,15 @@ def test_matchmaker_node_defaults_to_hostname(run_module, ipc_dir, tmp_path):
     assert result['healthy'] is True
 
 
-@pytest.mark.parametrize(('register', 'healthy'), [
+@pytest.mark.parametrize('case', [
     (lambda fake: fake.kilo_register('compute', 'cmp1', ttl=30), True),
     # Registered, but its heartbeat key expired: senders drop it, so the node is not reachable.
     (lambda fake: (fake.kilo_register('compute', 'cmp1', ttl=30), fake.data.pop('compute.cmp1')), False),
     (lambda fake: fake.rocky_register('compute', 'cmp1:49200', 100), True),
     (lambda fake: fake.rocky_register('compute', 'cmp10:49200', 100), False),
 ])
-def test_matchmaker_redis_liveness(run_module, ipc_dir, monkeypatch, fake_redis, register, healthy):
+def test_matchmaker_redis_liveness(run_module, ipc_dir, monkeypatch, fake_redis, case):
+    register, healthy = case
     register(fake_redis)
     monkeypatch.setattr(matchmaker.redis, 'Redis', lambda **kwargs: fake_redis)
     with StandInReceiver(ipc_dir) as receiver:
