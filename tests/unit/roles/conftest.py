@@ -1,0 +1,40 @@
+"""Run a role's validation against localhost in check mode, without touching it."""
+
+import json
+import os
+import subprocess
+import textwrap
+
+import pytest
+
+
+@pytest.fixture
+def run_play(tmp_path):
+    """Run PLAY (YAML text) on localhost in check mode; return (rc, per-task results)."""
+
+    def run(play, inventory="localhost ansible_connection=local ansible_python_interpreter=auto_silent\n"):
+        (tmp_path / "inventory").write_text(textwrap.dedent(inventory))
+        (tmp_path / "play.yml").write_text(textwrap.dedent(play))
+        env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
+        proc = subprocess.run(
+            ["ansible-playbook", "--check", "-i", str(tmp_path / "inventory"), str(tmp_path / "play.yml")],
+            capture_output=True, text=True, env=env, cwd=tmp_path,
+        )
+        report = json.loads(proc.stdout)
+        tasks = [
+            (task["task"]["name"], host, result)
+            for play_ in report["plays"]
+            for task in play_["tasks"]
+            for host, result in task["hosts"].items()
+        ]
+        return proc.returncode, tasks
+
+    return run
+
+
+def failure(tasks):
+    """The message of the one failed task, after asserting nothing changed before it."""
+    assert not [name for name, _, result in tasks if result.get("changed")], "a task changed the host"
+    failed = [result for _, _, result in tasks if result.get("failed")]
+    assert len(failed) == 1, failed
+    return failed[0]["msg"]
