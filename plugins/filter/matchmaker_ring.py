@@ -88,13 +88,19 @@ def matchmaker_ring(topics_spec, groups, host_names=None):
             'matchmaker_ring: host_names must be a dict of inventory_hostname -> name, '
             f'got {type(host_names).__name__}')
 
+    bad = [host for host, name in host_names.items() if not isinstance(name, str) or not name]
+    if bad:
+        raise AnsibleFilterError(
+            f'matchmaker_ring: host_names must map to non-empty strings; fix the entries for {sorted(bad)}')
+
     all_hosts = frozenset(groups.get('all', ()))
     ring = {}
     for topic in sorted(topics_spec, key=str):
         _check_topic(topic)
         selected = _topic_hosts(topic, topics_spec[topic], groups, all_hosts)
         # De-duplicate on the name senders use: two inventory entries may map to one node.
-        names = {str(host_names.get(host, host)) for host in selected}
+        get = host_names.get
+        names = {get(host, host) for host in selected}
         if not names:
             raise AnsibleFilterError(
                 f'matchmaker_ring: topic {topic!r} resolves to no hosts; the ring would make every send to '

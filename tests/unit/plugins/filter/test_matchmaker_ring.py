@@ -80,6 +80,7 @@ def test_errors_name_topic_and_fix(spec, fragment):
     ((['t'], GROUPS), 'the input must be a dict'),
     (({'t': ['ctl1']}, ['ctl1']), 'must be the "groups" magic variable'),
     (({'t': ['ctl1']}, GROUPS, ['x']), 'host_names must be a dict'),
+    (({'t': ['ctl1']}, GROUPS, {'ctl1': None, 'ctl2': ''}), r"fix the entries for \['ctl1', 'ctl2'\]"),
 ])
 def test_wrong_argument_types(args, fragment):
     with pytest.raises(AnsibleFilterError, match=fragment):
