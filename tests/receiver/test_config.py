@@ -1,0 +1,95 @@
+"""Oslo-INI loading and validation."""
+
+import pytest
+from conftest import write_conf
+from zmq_fabric import config
+
+
+def load(tmp_path, sections, *more):
+    paths = [write_conf(tmp_path / "main.conf", sections)]
+    for index, extra in enumerate(more):
+        paths.append(write_conf(tmp_path / f"extra{index}.conf", extra))
+    return config.load(paths)
+
+
+def test_defaults(tmp_path):
+    cfg = load(tmp_path, {"DEFAULT": {}})
+    assert (cfg.bind_address, cfg.port, cfg.ipc_dir, cfg.contexts) == ("*", 9501, "/var/run/openstack", 1)
+    assert cfg.topic_backlog is None
+    assert (cfg.matchmaker, cfg.heartbeat_freq, cfg.heartbeat_ttl) == ("local", 300, 600)
+    assert (cfg.redis_host, cfg.redis_port, cfg.redis_password) == ("127.0.0.1", 6379, None)
+    assert cfg.sentinel_hosts == []
+    assert cfg.sentinel_group_name == "oslo-messaging-zeromq"
+    assert cfg.ringfile == "/etc/oslo/matchmaker_ring.json"
+    assert cfg.control_socket == "/var/run/openstack/zmq-receiver.control"
+    assert (cfg.allowed_peers, cfg.linger_ms) == ([], 1000)
+    assert cfg.bind_endpoint() == "tcp://*:9501"
+
+
+def test_default_section_does_not_leak_and_unknowns_are_ignored(tmp_path):
+    cfg = load(tmp_path, {"DEFAULT": {"host": "nova-1", "port": "1", "debug": "True"},
+                          "database": {"connection": "mysql://x"}, "matchmaker_redis": {}})
+    assert (cfg.redis_host, cfg.redis_port) == ("127.0.0.1", 6379)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("redis", "redis"), ("ring", "ring"), ("local", "local"),
+    ("oslo_messaging._drivers.matchmaker_redis.MatchMakerRedis", "redis"),
+    ("oslo_messaging._drivers.matchmaker_ring.MatchMakerRing", "ring"),
+    ("oslo_messaging._drivers.impl_zmq.MatchMakerLocalhost", "local"),
+    ("oslo.messaging._drivers.matchmaker_redis.MatchMakerRedis", "redis"),
+])
+def test_matchmaker_names_and_class_paths(tmp_path, value, expected):
+    assert load(tmp_path, {"DEFAULT": {"rpc_zmq_matchmaker": value}}).matchmaker == expected
+
+
+def test_values_quotes_layers_and_extensions(tmp_path):
+    cfg = load(
+        tmp_path,
+        {"DEFAULT": {"rpc_zmq_port": "9600", "rpc_zmq_host": '"node-1"', "rpc_zmq_topic_backlog": "50",
+                     "matchmaker_ringfile": "/etc/old.json", "rpc_zmq_ipc_dir": "/run/oslo"},
+         "matchmaker_redis": {"password": "s3cret", "sentinel_hosts": "s1:26379, [fd00::1]:26380"},
+         "zmq_receiver": {"allowed_peers": "10.0.0.1, fd00::2", "linger_ms": "0"}},
+        {"DEFAULT": {"rpc_zmq_port": "9700", "rpc_zmq_bind_address": "fd00::9"}},
+    )
+    assert (cfg.port, cfg.host, cfg.topic_backlog) == (9700, "node-1", 50)
+    assert cfg.ringfile == "/etc/old.json"
+    assert cfg.control_socket == "/run/oslo/zmq-receiver.control"
+    assert cfg.sentinel_hosts == [("s1", 26379), ("fd00::1", 26380)]
+    assert cfg.allowed_peers == ["10.0.0.1", "fd00::2"]
+    assert cfg.linger_ms == 0
+    assert cfg.bind_endpoint() == "tcp://[fd00::9]:9700"
+    shown = cfg.as_dict()
+    assert "s3cret" not in repr(shown)
+    assert shown["matchmaker_redis"]["password_set"] is True
+
+
+def test_ring_section_wins_over_deprecated_option(tmp_path):
+    cfg = load(tmp_path, {"DEFAULT": {"matchmaker_ringfile": "/old.json"},
+                          "matchmaker_ring": {"ringfile": "/new.json"}})
+    assert cfg.ringfile == "/new.json"
+
+
+@pytest.mark.parametrize(("section", "option", "value"), [
+    ("DEFAULT", "rpc_zmq_port", "abc"),
+    ("DEFAULT", "rpc_zmq_port", "0"),
+    ("DEFAULT", "rpc_zmq_port", "65536"),
+    ("DEFAULT", "rpc_zmq_topic_backlog", "-1"),
+    ("DEFAULT", "rpc_zmq_contexts", "0"),
+    ("DEFAULT", "rpc_zmq_matchmaker", "zookeeper"),
+    ("DEFAULT", "rpc_zmq_ipc_dir", "relative/dir"),
+    ("DEFAULT", "matchmaker_heartbeat_ttl", "soon"),
+    ("matchmaker_redis", "port", "99999"),
+    ("matchmaker_redis", "sentinel_hosts", "s1"),
+    ("zmq_receiver", "allowed_peers", "not-an-ip"),
+    ("zmq_receiver", "linger_ms", "-5"),
+])
+def test_bad_values_name_section_and_option(tmp_path, section, option, value):
+    with pytest.raises(config.ConfigError) as err:
+        load(tmp_path, {section: {option: value}})
+    assert f"[{section}] {option}" in str(err.value)
+
+
+def test_unreadable_file(tmp_path):
+    with pytest.raises(config.ConfigError, match="cannot read config file"):
+        config.load([str(tmp_path / "missing.conf")])

@@ -1,0 +1,66 @@
+"""Routing rules, sd_notify and rate-limited logging."""
+
+import logging
+import os
+import socket
+
+import pytest
+from zmq_fabric import notify, ratelimit, routing
+
+
+@pytest.mark.parametrize(("frame", "topic", "kind"), [
+    (b"compute.node-1", "compute.node-1", "PUSH"),
+    (b"compute", "compute", "PUSH"),
+    (b"fanout~compute.node-1", "fanout~compute", "PUB"),
+    (b"fanout~compute", "fanout~compute", "PUB"),
+    (b"fanout~cells.a.b", "fanout~cells", "PUB"),
+    (b"zmq_replies.node-2", "zmq_replies.node-2", "PUB"),
+    (b"zmq_repliesx", "zmq_repliesx", "PUSH"),
+    (b"zmq_receiver_health", "zmq_receiver_health", "PUSH"),
+    (b"..", "..", "PUSH"),
+])
+def test_routes(frame, topic, kind):
+    assert routing.route(frame) == (topic, kind)
+
+
+@pytest.mark.parametrize("frame", [b"", b"../x", b"a/b", b"a\\b", b"fanout~a/b.h", b"x\x00y", b"\xff"])
+def test_rejected_topics(frame):
+    with pytest.raises(routing.Rejected):
+        routing.route(frame)
+
+
+def test_ipc_path_length_is_bounded():
+    assert routing.ipc_path("/run/oslo/", "t.h") == "/run/oslo/zmq_topic_t.h"
+    with pytest.raises(routing.Rejected, match="longer"):
+        routing.ipc_path("/run/oslo", "t" * 100)
+
+
+@pytest.mark.parametrize("abstract", [False, True])
+def test_sd_notify(tmp_path, monkeypatch, abstract):
+    address = f"\0zr-test-{os.getpid()}" if abstract else str(tmp_path / "notify")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(address)
+        server.settimeout(5)
+        monkeypatch.setenv("NOTIFY_SOCKET", "@" + address[1:] if abstract else address)
+        assert notify.sd_notify("READY=1") is True
+        assert server.recv(100) == b"READY=1"
+
+
+def test_sd_notify_without_manager(monkeypatch, tmp_path):
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    assert notify.sd_notify("READY=1") is False
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "nobody"))
+    assert notify.sd_notify("READY=1") is False
+
+
+def test_rate_limited_log(caplog, monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: now[0])
+    log = ratelimit.RateLimitedLog(logging.getLogger("zr-test"), interval=10)
+    with caplog.at_level(logging.WARNING):
+        for _ in range(1000):
+            log("dropped %s", "x")
+        now[0] += 10
+        log("dropped %s", "y")
+    assert [r.getMessage() for r in caplog.records] == [
+        "dropped x", "dropped y (999 similar events suppressed)"]
