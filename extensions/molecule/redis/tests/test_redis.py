@@ -10,8 +10,8 @@ import pytest
 DISTRO = os.environ.get("MOLECULE_DISTRO", "debian12")
 MM = f"zmq-redis-{DISTRO}-mm"
 CLIENT = f"zmq-redis-{DISTRO}-client"
-PASSWORD = "mm-secret-0ne"
-ADMIN, ADMIN_PASSWORD = "admin", "adm1n-secret"
+PASSWORD = "mm-secret-0ne"  # noqa: S105 test-only, from molecule.yml
+ADMIN, ADMIN_PASSWORD = "admin", "adm1n-secret"  # noqa: S105
 
 testinfra_hosts = [f"ansible://{CLIENT}"]
 
@@ -67,7 +67,7 @@ def test_wrong_password_is_refused(host):
 
 
 def test_password_is_served(host):
-    out = client_py(host, "print(json.dumps(conn(password=%r).ping()))" % PASSWORD)
+    out = client_py(host, f"print(json.dumps(conn(password={PASSWORD!r}).ping()))")
     assert out is True
 
 
