@@ -17,7 +17,7 @@ description:
   - Read only. It uses C(SCAN), C(SMEMBERS), C(TTL) and C(PING) and never removes dead registrations
     (the driver itself removes them on lookup).
 author:
-  - zeromq.messaging contributors
+  - zeromq.messaging contributors (@zeromq-messaging)
 requirements:
   - redis (the redis-py Python library) on the target, for O(backend=redis) and O(backend=sentinel).
 attributes:

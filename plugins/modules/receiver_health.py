@@ -24,7 +24,7 @@ description:
     C([b'0', b'zmq_receiver_health', b'cast', b'{"probe": "<uuid>", "sent": <time>}']),
     consumed by this module only. Probes left over from earlier runs are discarded.
 author:
-  - zeromq.messaging contributors
+  - zeromq.messaging contributors (@zeromq-messaging)
 requirements:
   - pyzmq on the target.
   - redis (the redis-py Python library) on the target, for O(matchmaker.backend=redis) or

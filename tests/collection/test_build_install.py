@@ -17,13 +17,21 @@ def run(*cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
 
+def without_checkout(collections_path):
+    """Environment where only COLLECTIONS_PATH (and the bundled collections) are visible."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_path))
+    env.pop("PYTHONPATH", None)
+    return env
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     build = tmp_path_factory.mktemp("build")
     run("ansible-galaxy", "collection", "build", str(ROOT), "--output-path", str(build))
     tarball = next(build.glob("zeromq-messaging-*.tar.gz"))
     dest = tmp_path_factory.mktemp("collections")
-    run("ansible-galaxy", "collection", "install", str(tarball), "-p", str(dest))
+    run("ansible-galaxy", "collection", "install", str(tarball), "-p", str(dest), env=without_checkout(dest))
+    assert (dest / "ansible_collections/zeromq/messaging/roles/libzmq/tasks/main.yml").is_file()
     return tarball, dest
 
 
@@ -37,12 +45,13 @@ def test_tarball_leaves_out_dev_files(installed):
 
 @pytest.fixture
 def container():
-    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode:
+    engine = shutil.which("docker") and subprocess.run(["docker", "info"], capture_output=True, check=False)
+    if not engine or engine.returncode:
         pytest.fail("a Docker engine is required (tools/setup.sh starts one)")
     name = f"zmq-collection-{uuid.uuid4().hex[:8]}"
     run("docker", "run", "-d", "--rm", "--name", name, IMAGE, "sleep", "600")
     yield name
-    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
 
 
 def test_role_runs_by_fqcn_from_the_install(installed, container, tmp_path):
@@ -54,11 +63,10 @@ def test_role_runs_by_fqcn_from_the_install(installed, container, tmp_path):
         "    - role: zeromq.messaging.libzmq\n"
     )
     # Only the install is on the path: the checkout cannot stand in for it.
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(dest), ANSIBLE_ROLES_PATH=str(tmp_path))
-    env.pop("PYTHONPATH", None)
+    env = dict(without_checkout(dest), ANSIBLE_ROLES_PATH=str(tmp_path))
     result = subprocess.run(
         ["ansible-playbook", "-i", f"{container},", "-c", "community.docker.docker", str(playbook)],
-        capture_output=True, text=True, env=env, cwd=tmp_path,
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = run("docker", "exec", container, "python3", "-c", "import zmq; print(zmq.zmq_version())").stdout
