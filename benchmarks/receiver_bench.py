@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
 """Benchmark zmq-receiver against libzmq's proxy device and a direct PUSH->PULL.
 
-One run, one machine, loopback and IPC in a temporary directory only. Prints a
-table: end-to-end throughput, latency p50/p99, CPU time per forwarded message
-of the forwarding process (ratio vs zmq.proxy), and the receiver's peak RSS
-while it holds a 100k-message backlog for a consumer that connects late.
+One machine, loopback and IPC in a temporary directory only, bounded message
+counts. Every measurement is repeated --runs times (the order of the paths
+rotates between rounds) and reported as median [min-max]. Prints a table:
+end-to-end throughput, latency p50/p99, CPU time per forwarded message of the
+forwarding process (utime+stime of all its threads; the receiver/proxy ratio is
+taken per round, then the median), and the peak RSS (VmHWM) of a freshly
+started receiver while it holds a 100k-message backlog for a consumer that
+connects late.
 
-    python3 benchmarks/receiver_bench.py [--messages N] [--latency-samples N]
+    python3 benchmarks/receiver_bench.py [--messages N] [--runs N] [--latency-samples N]
+                                         [--rss-runs N]
 """
 
 import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -181,15 +187,16 @@ def stats(fwd):
     return json.loads(fwd.control.recv())
 
 
-def backlog_run(ctx, fwd, size):
-    """Peak RSS while BACKLOG_MESSAGES wait for a late consumer; then drain them."""
-    producer = produce(fwd.tcp_endpoint, BACKLOG_MESSAGES, size, LATE_TOPIC)
+def backlog_run(ctx, fwd, size, count):
+    """Peak RSS while count messages wait for a late consumer; then drain them."""
+    idle = vm_hwm_kib(fwd.proc.pid)
+    producer = produce(fwd.tcp_endpoint, count, size, LATE_TOPIC)
     producer.wait()
     topic = LATE_TOPIC.decode()
     deadline = time.monotonic() + 60
-    while stats(fwd)["topics"].get(topic, {}).get("backlog", 0) < BACKLOG_MESSAGES:
+    while stats(fwd)["topics"].get(topic, {}).get("backlog", 0) < count:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"backlog never reached {BACKLOG_MESSAGES}")
+            raise RuntimeError(f"backlog never reached {count}")
         time.sleep(0.05)
     hwm = vm_hwm_kib(fwd.proc.pid)
     pull = ctx.socket(zmq.PULL)
@@ -197,67 +204,128 @@ def backlog_run(ctx, fwd, size):
     pull.connect(fwd.ipc_endpoint.replace(TOPIC.decode(), LATE_TOPIC.decode()))
     received = 0
     try:
-        for _ in range(BACKLOG_MESSAGES):
+        for _ in range(count):
             pull.recv_multipart(copy=False)
             received += 1
     except zmq.Again:
         pass
     pull.close(linger=0)
-    return hwm, BACKLOG_MESSAGES, received
+    return {"idle": idle, "hwm": hwm, "sent": count, "received": received}
+
+
+def rss_runs(ctx, tmp, args):
+    """The backlog measurement, each time in a freshly started receiver: VmHWM is
+    a lifetime peak, so a receiver that already ran the throughput rounds would
+    report their transient backlogs instead."""
+    results = []
+    for run in range(args.rss_runs):
+        fwd = start_receiver(os.path.join(tmp, f"rss{run}"), free_port(), ctx)
+        try:
+            results.append(backlog_run(ctx, fwd, 64, args.backlog))
+            final = stats(fwd)
+        finally:
+            fwd.stop()
+        if final["dropped"] or final["rejected"] or final["forwarded"] != args.backlog:
+            raise RuntimeError(f"backlog run lost messages: {final}")
+    return results
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--messages", type=int, default=200_000)
-    parser.add_argument("--latency-samples", type=int, default=5000)
+    parser.add_argument("--messages", type=int, default=300_000,
+                        help="messages per throughput/CPU run (default 300000)")
+    parser.add_argument("--runs", type=int, default=5, help="rounds over all paths (default 5)")
+    parser.add_argument("--latency-samples", type=int, default=2000,
+                        help="latency samples per path per round (default 2000)")
+    parser.add_argument("--backlog", type=int, default=BACKLOG_MESSAGES,
+                        help=f"messages in the RSS backlog run (default {BACKLOG_MESSAGES})")
+    parser.add_argument("--rss-runs", type=int, default=3,
+                        help="backlog runs, each in a fresh receiver (default 3)")
     args = parser.parse_args()
     ctx = zmq.Context()
     with tempfile.TemporaryDirectory(prefix="zr-bench-") as tmp:
-        forwarders = [start_receiver(tmp, free_port(), ctx), start_proxy(tmp, free_port()),
+        os.mkdir(os.path.join(tmp, "main"))
+        forwarders = [start_receiver(os.path.join(tmp, "main"), free_port(), ctx),
+                      start_proxy(tmp, free_port()),
                       Forwarder("direct PUSH->PULL", f"tcp://127.0.0.1:{free_port()}", None)]
         try:
             rows = measure(ctx, forwarders, args)
-            hwm, sent, received = backlog_run(ctx, forwarders[0], 64)
             final = stats(forwarders[0])
+            hwm_after_throughput = vm_hwm_kib(forwarders[0].proc.pid)
         finally:
             for fwd in forwarders:
                 fwd.stop()
+        for run in range(args.rss_runs):
+            os.mkdir(os.path.join(tmp, f"rss{run}"))
+        rss = rss_runs(ctx, tmp, args)
     print_table(rows, args)
-    print(f"\nreceiver peak RSS (VmHWM) with a {BACKLOG_MESSAGES}-message 64 B backlog, "
-          f"consumer connected late: {hwm / 1024:.1f} MiB; sent {sent}, received {received}")
+    hwm = [r["hwm"] / 1024 for r in rss]
+    idle = [r["idle"] / 1024 for r in rss]
+    print(f"\nreceiver peak RSS (VmHWM) holding a {args.backlog}-message 64 B backlog, fresh "
+          f"receiver, consumer connected late: {spread(hwm, '.1f')} MiB over {len(rss)} runs "
+          f"(idle before the backlog: {spread(idle, '.1f')} MiB); "
+          f"sent {sum(r['sent'] for r in rss)}, received {sum(r['received'] for r in rss)}")
+    print(f"receiver VmHWM after the throughput rounds (transient backlogs while the consumer "
+          f"lags behind, not a target): {hwm_after_throughput / 1024:.1f} MiB")
     print(f"receiver totals: received {final['received']}, forwarded {final['forwarded']}, "
           f"dropped {final['dropped']}, rejected {final['rejected']}")
-    print(f"python {sys.version.split()[0]}, pyzmq {zmq.pyzmq_version()}, libzmq {zmq.zmq_version()}, "
-          f"{os.cpu_count()} CPUs")
-    return 0 if sent == received else 1
+    print(f"python {sys.version.split()[0]} ({sys.executable}), pyzmq {zmq.pyzmq_version()}, "
+          f"libzmq {zmq.zmq_version()}, {os.cpu_count()} CPUs, "
+          f"load average before/after {LOAD_BEFORE} / {os.getloadavg()[0]:.1f}")
+    ok = all(r["sent"] == r["received"] for r in rss)
+    return 0 if ok and final["forwarded"] == final["received"] else 1
 
 
 def measure(ctx, forwarders, args):
-    rows = []
-    for size in SIZES:
-        for fwd in forwarders:
-            rate, cpu = throughput(ctx, fwd, args.messages, size)
-            p50, p99 = latency(ctx, fwd, args.latency_samples, size)
-            per_msg = None if cpu is None else cpu / args.messages * 1e6
-            rows.append({"size": size, "name": fwd.name, "rate": rate, "p50": p50, "p99": p99,
-                         "cpu": per_msg})
+    """{(size, name): {"rate": [...], "cpu": [...], "ratio": [...], "p50": [...], "p99": [...]}}"""
+    rows = {}
+    for run in range(args.runs):
+        order = forwarders[run % len(forwarders):] + forwarders[:run % len(forwarders)]
+        for size in SIZES:
+            for fwd in order:
+                rate, cpu = throughput(ctx, fwd, args.messages, size)
+                p50, p99 = latency(ctx, fwd, args.latency_samples, size)
+                row = rows.setdefault((size, fwd.name), {"rate": [], "cpu": [], "ratio": [],
+                                                          "p50": [], "p99": []})
+                row["rate"].append(rate)
+                row["p50"].append(p50)
+                row["p99"].append(p99)
+                if cpu is not None:
+                    row["cpu"].append(cpu / args.messages * 1e6)
+            for fwd in forwarders:
+                row = rows[(size, fwd.name)]
+                if row["cpu"]:
+                    row["ratio"].append(row["cpu"][-1] / rows[(size, "zmq.proxy")]["cpu"][-1])
+        print(f"round {run + 1}/{args.runs} done", file=sys.stderr, flush=True)
     return rows
 
 
+def spread(values, fmt):
+    values = sorted(values)
+    median = statistics.median(values)
+    if len(values) == 1:
+        return format(median, fmt)
+    return f"{median:{fmt}} [{values[0]:{fmt}}-{values[-1]:{fmt}}]"
+
+
 def print_table(rows, args):
-    print(f"{args.messages} messages per throughput run, {args.latency_samples} latency samples")
-    header = (f"{'payload':>7} {'path':<18} {'msg/s':>9} {'x proxy':>7} {'p50 us':>7} {'p99 us':>7}"
-              f" {'CPU us/msg':>10} {'x proxy':>7}")
+    print(f"{args.messages} messages per throughput/CPU run, {args.latency_samples} latency samples"
+          f" per run, {args.runs} runs per path; median [min-max]")
+    header = (f"{'payload':>7} {'path':<18} {'msg/s':>22} {'x proxy':>7} {'p50 us':>7} {'p99 us':>7}"
+              f" {'CPU us/msg':>19} {'CPU x proxy':>17}")
     print(header)
     print("-" * len(header))
-    proxy = {row["size"]: row for row in rows if row["name"] == "zmq.proxy"}
-    for row in rows:
-        base = proxy[row["size"]]
-        cpu = "-" if row["cpu"] is None else f"{row['cpu']:.2f}"
-        cpu_ratio = "-" if row["cpu"] is None else f"{row['cpu'] / base['cpu']:.2f}"
-        print(f"{row['size']:>6}B {row['name']:<18} {row['rate']:>9.0f} {row['rate'] / base['rate']:>7.2f}"
-              f" {row['p50']:>7.1f} {row['p99']:>7.1f} {cpu:>10} {cpu_ratio:>7}")
+    for (size, name), row in rows.items():
+        base = rows[(size, "zmq.proxy")]
+        rate_ratio = statistics.median(row["rate"]) / statistics.median(base["rate"])
+        cpu = spread(row["cpu"], ".2f") if row["cpu"] else "-"
+        ratio = spread(row["ratio"], ".2f") if row["ratio"] else "-"
+        print(f"{size:>6}B {name:<18} {spread(row['rate'], '.0f'):>22} {rate_ratio:>7.2f}"
+              f" {statistics.median(row['p50']):>7.1f} {statistics.median(row['p99']):>7.1f}"
+              f" {cpu:>19} {ratio:>17}")
 
+
+LOAD_BEFORE = f"{os.getloadavg()[0]:.1f}"
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,6 +26,16 @@ SNDMORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
 RCVMORE = int(zmq.RCVMORE)
 # Frames every oslo message repeats (frame 2), shared by backlogged messages.
 _SHARED = {frame: frame for frame in (b"cast", b"impl_zmq_v2")}
+_SHARED_MAX = max(len(frame) for frame in _SHARED)
+# The socket methods of pyzmq's compiled backend. zmq.Socket.send is a Python
+# wrapper that only adds the draft routing_id/group arguments before calling
+# this one, which costs about as much as the send itself (docs/performance.md).
+_BACKEND_SEND = zmq.backend.Socket.send
+
+
+def _fast_send(sock):
+    """sock.send without the Python wrapper: same arguments, same effect."""
+    return _BACKEND_SEND.__get__(sock, type(sock))
 # Bounds the topic-frame cache when peers send many distinct fanout suffixes.
 ROUTE_CACHE_MAX = 10000
 
@@ -40,7 +50,7 @@ class Route:
         self.topic = topic
         self.kind = kind
         self.socket = sock
-        self.send = sock.send
+        self.send = _fast_send(sock)
         # The topic frame that opened the route: backlogged messages share it.
         self.frame = frame
         # Messages wait here while the socket cannot take them; while "held"
@@ -173,22 +183,23 @@ class Receiver:
         takes the rest.
         """
         recv = self._pull.recv
-        get = self._pull.get
+        more = self._pull.get
         routes = self._routes
         count = 0
         try:
             while count < BATCH:
                 head = recv(NOBLOCK)
                 count += 1
-                if not get(RCVMORE):
+                if not more(RCVMORE):
                     self._reject(b"", "single-frame message")
                     continue
                 topic = recv(NOBLOCK)
                 route = routes.get(topic) or self._open_route(topic)
                 if route is None:
                     self._read_rest()
-                    continue
-                if not route.held:
+                elif route.held:
+                    self._enqueue(route, head, topic)
+                else:
                     send = route.send
                     try:
                         send(head, SNDMORE_NOBLOCK)
@@ -196,22 +207,21 @@ class Receiver:
                         self._enqueue(route, head, topic)
                         continue
                     frame = topic
-                    while get(RCVMORE):
+                    while more(RCVMORE):
                         send(frame, SNDMORE_NOBLOCK)
                         frame = recv(NOBLOCK)
                     send(frame, NOBLOCK)
                     route.forwarded += 1
-                else:
-                    self._enqueue(route, head, topic)
         except zmq.Again:
             pass
         self.received += count
 
     def _read_rest(self):
-        frames = []
-        while self._pull.get(RCVMORE):
-            frames.append(self._pull.recv(NOBLOCK))
-        return frames
+        """Discard the rest of a message whose first frames were read."""
+        recv = self._pull.recv
+        more = self._pull.get
+        while more(RCVMORE):
+            recv(NOBLOCK)
 
     # -- routes ------------------------------------------------------------------
 
@@ -255,32 +265,48 @@ class Receiver:
 
     def _enqueue(self, route, head, topic):
         """Backlog the message whose first two frames were read."""
-        rest = self._read_rest()
+        recv = self._pull.recv
+        more = self._pull.get
+        # A long backlog of small messages is mostly object overhead: share
+        # the repeated topic and method frames instead of keeping copies.
+        frames = [head, route.frame if topic == route.frame else topic]
+        while more(RCVMORE):
+            frame = recv(NOBLOCK)
+            if len(frame) <= _SHARED_MAX:
+                frame = _SHARED.get(frame, frame)
+            frames.append(frame)
         queue = route.queue
         if self._backlog is not None and len(queue) >= self._backlog:
             route.dropped += 1
             self._log_drop("topic %s: backlog full (%d), dropping message",
                            route.topic, self._backlog)
             return
-        # A long backlog of small messages is mostly object overhead: share
-        # the repeated topic and method frames instead of keeping copies.
-        if topic == route.frame:
-            topic = route.frame
-        queue.append((head, topic, *[_SHARED.get(frame, frame) for frame in rest]))
+        queue.append(tuple(frames))
         if not route.held:
             route.held = True
             self._poller.register(route.socket, zmq.POLLOUT)
 
     def _flush(self, route):
+        """Send backlogged messages until the socket would block."""
         queue = route.queue
-        send = route.socket.send_multipart
+        popleft = queue.popleft
+        send = route.send
+        sent = 0
         try:
             while queue:
-                send(queue[0], zmq.NOBLOCK)
-                queue.popleft()
-                route.forwarded += 1
+                message = queue[0]
+                last = len(message) - 1
+                # Only frame 0 can be refused: the rest of a message follows it.
+                send(message[0], SNDMORE_NOBLOCK)
+                for index in range(1, last):
+                    send(message[index], SNDMORE_NOBLOCK)
+                send(message[last], NOBLOCK)
+                popleft()
+                sent += 1
         except zmq.Again:
             return
+        finally:
+            route.forwarded += sent
         route.held = False
         if route.kind == routing.PUSH:
             self._poller.unregister(route.socket)
