@@ -56,6 +56,40 @@ push.close(linger=-1)
 ctx.term()
 """
 
+# Saturated mode: libzmq's own proxy loop, not Python, feeds the forwarder and
+# drains it, so the forwarder always finds a batch waiting and never waits for
+# a slow Python consumer. The producer preloads an unbounded inproc queue first
+# (before it connects), then forwards it to TCP at C speed until killed.
+FAST_PRODUCER_CODE = """
+import sys, threading, zmq
+endpoint, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ctx = zmq.Context()
+queue = ctx.socket(zmq.PULL); queue.set_hwm(0); queue.bind("inproc://queue")
+load = ctx.socket(zmq.PUSH); load.set_hwm(0); load.connect("inproc://queue")
+frames = [b"0", sys.argv[4].encode(), b"cast", b"x" * size]
+for _ in range(count):
+    load.send_multipart(frames)
+out = ctx.socket(zmq.PUSH); out.connect(endpoint)
+print("loaded", flush=True)
+zmq.proxy(queue, out)
+"""
+# Its counterpart: proxies the forwarder's output into an unbounded inproc
+# queue; the main thread counts the messages and exits after `count`.
+FAST_CONSUMER_CODE = """
+import sys, threading, zmq
+endpoint, count = sys.argv[1], int(sys.argv[2])
+ctx = zmq.Context()
+sink = ctx.socket(zmq.PULL); sink.set_hwm(0); sink.bind("inproc://sink")
+fwd = ctx.socket(zmq.PUSH); fwd.set_hwm(0); fwd.connect("inproc://sink")
+pull = ctx.socket(zmq.PULL); pull.connect(endpoint)
+threading.Thread(target=zmq.proxy, args=(pull, fwd), daemon=True).start()
+print("connected", flush=True)
+recv = sink.recv_multipart
+for _ in range(count):
+    recv(copy=False)
+print("done", flush=True)
+"""
+
 
 def free_port():
     with socket.socket() as sock:
@@ -162,6 +196,32 @@ def throughput(ctx, fwd, count, size):
     return (count - 1) / elapsed, cpu
 
 
+def saturated_cpu(fwd, count, size):
+    """Forwarder CPU seconds for count messages when input is always waiting and
+    output is always taken (see FAST_PRODUCER_CODE)."""
+    if fwd.pull is not None:  # PUSH would share the messages with it
+        fwd.pull.close(linger=0)
+        fwd.pull = None
+    consumer = subprocess.Popen([sys.executable, "-c", FAST_CONSUMER_CODE, fwd.ipc_endpoint,
+                                 str(count)], stdout=subprocess.PIPE, text=True)
+    producer = subprocess.Popen([sys.executable, "-c", FAST_PRODUCER_CODE, fwd.tcp_endpoint,
+                                 str(count), str(size), TOPIC.decode()],
+                                stdout=subprocess.PIPE, text=True)
+    try:
+        if consumer.stdout.readline().strip() != "connected":
+            raise RuntimeError("saturated consumer did not start")
+        cpu0 = cpu_seconds(fwd.proc.pid)
+        if producer.stdout.readline().strip() != "loaded":
+            raise RuntimeError("saturated producer did not start")
+        if consumer.stdout.readline().strip() != "done":
+            raise RuntimeError("saturated consumer did not receive every message")
+        return cpu_seconds(fwd.proc.pid) - cpu0
+    finally:
+        for proc in (producer, consumer):
+            proc.kill()
+            proc.wait()
+
+
 def latency(ctx, fwd, samples, size):
     """p50/p99 microseconds, one message in flight at a time."""
     pull = fwd.consumer(ctx)
@@ -232,9 +292,9 @@ def rss_runs(ctx, tmp, args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--messages", type=int, default=300_000,
-                        help="messages per throughput/CPU run (default 300000)")
-    parser.add_argument("--runs", type=int, default=5, help="rounds over all paths (default 5)")
+    parser.add_argument("--messages", type=int, default=200_000,
+                        help="messages per throughput/CPU run (default 200000)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds over all paths (default 3)")
     parser.add_argument("--latency-samples", type=int, default=2000,
                         help="latency samples per path per round (default 2000)")
     parser.add_argument("--backlog", type=int, default=BACKLOG_MESSAGES,
@@ -286,16 +346,21 @@ def measure(ctx, forwarders, args):
                 rate, cpu = throughput(ctx, fwd, args.messages, size)
                 p50, p99 = latency(ctx, fwd, args.latency_samples, size)
                 row = rows.setdefault((size, fwd.name), {"rate": [], "cpu": [], "ratio": [],
+                                                          "sat": [], "sat_ratio": [],
                                                           "p50": [], "p99": []})
                 row["rate"].append(rate)
                 row["p50"].append(p50)
                 row["p99"].append(p99)
                 if cpu is not None:
                     row["cpu"].append(cpu / args.messages * 1e6)
+                    sat = saturated_cpu(fwd, args.messages, size)
+                    row["sat"].append(sat / args.messages * 1e6)
             for fwd in forwarders:
                 row = rows[(size, fwd.name)]
+                base = rows[(size, "zmq.proxy")]
                 if row["cpu"]:
-                    row["ratio"].append(row["cpu"][-1] / rows[(size, "zmq.proxy")]["cpu"][-1])
+                    row["ratio"].append(row["cpu"][-1] / base["cpu"][-1])
+                    row["sat_ratio"].append(row["sat"][-1] / base["sat"][-1])
         print(f"round {run + 1}/{args.runs} done", file=sys.stderr, flush=True)
     return rows
 
@@ -312,7 +377,8 @@ def print_table(rows, args):
     print(f"{args.messages} messages per throughput/CPU run, {args.latency_samples} latency samples"
           f" per run, {args.runs} runs per path; median [min-max]")
     header = (f"{'payload':>7} {'path':<18} {'msg/s':>22} {'x proxy':>7} {'p50 us':>7} {'p99 us':>7}"
-              f" {'CPU us/msg':>19} {'CPU x proxy':>17}")
+              f" {'CPU us/msg':>19} {'CPU x proxy':>17} {'sat. CPU us/msg':>19}"
+              f" {'sat. x proxy':>17}")
     print(header)
     print("-" * len(header))
     for (size, name), row in rows.items():
@@ -320,9 +386,11 @@ def print_table(rows, args):
         rate_ratio = statistics.median(row["rate"]) / statistics.median(base["rate"])
         cpu = spread(row["cpu"], ".2f") if row["cpu"] else "-"
         ratio = spread(row["ratio"], ".2f") if row["ratio"] else "-"
+        sat = spread(row["sat"], ".2f") if row["sat"] else "-"
+        sat_ratio = spread(row["sat_ratio"], ".2f") if row["sat_ratio"] else "-"
         print(f"{size:>6}B {name:<18} {spread(row['rate'], '.0f'):>22} {rate_ratio:>7.2f}"
               f" {statistics.median(row['p50']):>7.1f} {statistics.median(row['p99']):>7.1f}"
-              f" {cpu:>19} {ratio:>17}")
+              f" {cpu:>19} {ratio:>17} {sat:>19} {sat_ratio:>17}")
 
 
 LOAD_BEFORE = f"{os.getloadavg()[0]:.1f}"

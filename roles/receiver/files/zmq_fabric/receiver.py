@@ -10,6 +10,7 @@ import time
 import zmq
 
 from . import __version__, routing
+from .fastzmq import fast_send, speed_up_option_lookup
 from .ratelimit import RateLimitedLog
 
 LOG = logging.getLogger(__name__)
@@ -27,15 +28,6 @@ RCVMORE = int(zmq.RCVMORE)
 # Frames every oslo message repeats (frame 2), shared by backlogged messages.
 _SHARED = {frame: frame for frame in (b"cast", b"impl_zmq_v2")}
 _SHARED_MAX = max(len(frame) for frame in _SHARED)
-# The socket methods of pyzmq's compiled backend. zmq.Socket.send is a Python
-# wrapper that only adds the draft routing_id/group arguments before calling
-# this one, which costs about as much as the send itself (docs/performance.md).
-_BACKEND_SEND = zmq.backend.Socket.send
-
-
-def _fast_send(sock):
-    """sock.send without the Python wrapper: same arguments, same effect."""
-    return _BACKEND_SEND.__get__(sock, type(sock))
 # Bounds the topic-frame cache when peers send many distinct fanout suffixes.
 ROUTE_CACHE_MAX = 10000
 
@@ -50,7 +42,7 @@ class Route:
         self.topic = topic
         self.kind = kind
         self.socket = sock
-        self.send = _fast_send(sock)
+        self.send = fast_send(sock)
         # The topic frame that opened the route: backlogged messages share it.
         self.frame = frame
         # Messages wait here while the socket cannot take them; while "held"
@@ -66,6 +58,8 @@ class Receiver:
     def __init__(self, cfg):
         self.cfg = cfg
         self.context = zmq.Context(io_threads=cfg.contexts)
+        if speed_up_option_lookup(self.context):
+            LOG.debug("pyzmq option lookup: dict instead of SocketOption(...)")
         self.received = 0
         self.rejected = 0
         self.rejected_topics = collections.deque(maxlen=10)
@@ -175,10 +169,11 @@ class Receiver:
     def _drain(self):
         """Forward up to BATCH waiting messages, frame by frame.
 
-        The hot path, deliberately inlined. Frames are plain bytes and the end
-        of a message is read with getsockopt(RCVMORE): in pyzmq that is several
-        times cheaper than recv_multipart/send_multipart or zmq.Frame objects
-        (docs/performance.md). libzmq delivers multipart messages atomically:
+        The hot path, deliberately inlined: 3 pyzmq calls per frame (recv,
+        get(RCVMORE), send), each bound to a local. Frames are plain bytes: in
+        pyzmq that is cheaper than recv_multipart/send_multipart or zmq.Frame
+        objects, and send/get skip pyzmq's Python-level overhead (fastzmq.py,
+        docs/performance.md). libzmq delivers multipart messages atomically:
         once frame 0 is here the rest is too, and once a PUSH took frame 0 it
         takes the rest.
         """
@@ -295,12 +290,19 @@ class Receiver:
         try:
             while queue:
                 message = queue[0]
-                last = len(message) - 1
                 # Only frame 0 can be refused: the rest of a message follows it.
-                send(message[0], SNDMORE_NOBLOCK)
-                for index in range(1, last):
-                    send(message[index], SNDMORE_NOBLOCK)
-                send(message[last], NOBLOCK)
+                if len(message) == 4:  # every oslo message
+                    head, topic, method, payload = message
+                    send(head, SNDMORE_NOBLOCK)
+                    send(topic, SNDMORE_NOBLOCK)
+                    send(method, SNDMORE_NOBLOCK)
+                    send(payload, NOBLOCK)
+                else:
+                    last = len(message) - 1
+                    send(message[0], SNDMORE_NOBLOCK)
+                    for index in range(1, last):
+                        send(message[index], SNDMORE_NOBLOCK)
+                    send(message[last], NOBLOCK)
                 popleft()
                 sent += 1
         except zmq.Again:
