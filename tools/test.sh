@@ -42,6 +42,7 @@ step yamllint yamllint -s .
 step ansible-lint ansible-lint --offline -q
 step ruff ruff check .
 step changelog antsibull-changelog lint
+step role-docs python tools/role_docs.py --check
 step unit python -m pytest -q tests/unit tests/receiver
 step integration python -m pytest -q tests/integration
 step sanity tools/sanity.sh

@@ -7,12 +7,15 @@ import textwrap
 
 import pytest
 
+# The controller's own Python: interpreter discovery may find a broken shim.
+LOCALHOST = "localhost ansible_connection=local ansible_python_interpreter='{{ ansible_playbook_python }}'\n"
+
 
 @pytest.fixture
 def run_play(tmp_path):
     """Run PLAY (YAML text) on localhost in check mode; return (rc, per-task results)."""
 
-    def run(play, inventory="localhost ansible_connection=local ansible_python_interpreter=auto_silent\n"):
+    def run(play, inventory=LOCALHOST):
         (tmp_path / "inventory").write_text(textwrap.dedent(inventory))
         (tmp_path / "play.yml").write_text(textwrap.dedent(play))
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
@@ -37,4 +40,6 @@ def failure(tasks):
     assert not [name for name, _, result in tasks if result.get("changed")], "a task changed the host"
     failed = [result for _, _, result in tasks if result.get("failed")]
     assert len(failed) == 1, failed
-    return failed[0]["msg"]
+    # A failed loop says "One or more items failed": its items carry the messages.
+    items = [item["msg"] for item in failed[0].get("results", []) if item.get("failed")]
+    return " ".join(items) or failed[0]["msg"]

@@ -5,7 +5,7 @@ from conftest import failure
 
 INVENTORY = """
 [conductor]
-localhost ansible_connection=local ansible_python_interpreter=auto_silent
+localhost ansible_connection=local ansible_python_interpreter='{{ ansible_playbook_python }}'
 """
 
 PLAY = """

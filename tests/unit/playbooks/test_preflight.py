@@ -1,0 +1,72 @@
+"""site.yml's preflight stops bad inventories before any host changes."""
+
+from pathlib import Path
+
+import pytest
+from conftest import failure
+
+SITE = Path(__file__).resolve().parents[3] / "playbooks" / "site.yml"
+HOST = "localhost ansible_connection=local ansible_python_interpreter='{{ ansible_playbook_python }}'"
+
+
+@pytest.fixture
+def service_conf(tmp_path):
+    conf = tmp_path / "svc.conf"
+    conf.write_text("[DEFAULT]\ndebug = true\n")
+    return conf
+
+
+def inventory(groups, **host_vars):
+    line = HOST + "".join(f" {k}={v}" for k, v in host_vars.items())
+    return "".join(f"[{group}]\n{line}\n" for group in groups)
+
+
+PLAY = f"- ansible.builtin.import_playbook: {SITE}\n"
+
+
+@pytest.mark.parametrize(
+    ("groups", "host_vars", "expected"),
+    [
+        (["zeromq_nodes"], {}, "a group zeromq_matchmaker with the Redis host(s)"),
+        (["zeromq_nodes"], {"receiver_matchmaker": "sentinel"}, "three or more for sentinel"),
+        (
+            ["zeromq_nodes", "zeromq_matchmaker"],
+            {"matchmaker_redis_bind": "'[\"127.0.0.1\",\"192.0.2.7\"]'"},
+            "matchmaker_redis_password (the password oslo.messaging uses)",
+        ),
+        (
+            ["zeromq_nodes"],
+            {"receiver_matchmaker": "ring", "matchmaker_ring_topics": "'{\"compute\": [\"computes\"]}'"},
+            "unknown host or group 'computes'",
+        ),
+    ],
+)
+def test_bad_inventory_fails_in_preflight(run_play, groups, host_vars, expected):
+    rc, tasks = run_play(PLAY, inventory(groups, **host_vars))
+    assert rc != 0
+    assert expected in failure(tasks)
+
+
+def test_unknown_flavour(run_play, service_conf):
+    services = f"'[{{\"name\": \"svc\", \"config\": \"{service_conf}\"}}]'"
+    rc, tasks = run_play(
+        PLAY,
+        inventory(["zeromq_nodes"], receiver_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
+                  oslo_messaging_flavour="juno", oslo_messaging_services=services),
+    )
+    assert rc != 0
+    assert "oslo_messaging_flavour must be 'kilo'" in failure(tasks)
+    assert service_conf.read_text() == "[DEFAULT]\ndebug = true\n"
+
+
+def test_missing_service_config(run_play, tmp_path):
+    missing = tmp_path / "nova" / "nova.conf"
+    services = f"'[{{\"name\": \"nova\", \"config\": \"{missing}\"}}]'"
+    rc, tasks = run_play(
+        PLAY,
+        inventory(["zeromq_nodes"], receiver_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
+                  oslo_messaging_services=services),
+    )
+    assert rc != 0
+    message = failure(tasks)
+    assert str(missing) in message and "nova" in message
