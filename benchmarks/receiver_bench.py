@@ -43,6 +43,28 @@ print("ready", flush=True)
 zmq.proxy(pull, push)
 """
 
+# The least any Python forwarder on pyzmq can do: blocking recv, get(RCVMORE) and
+# send per frame (with the receiver's own pyzmq shortcuts), no poll, no routing.
+# The gap between it and zmq.proxy is pyzmq's per-call cost, not the receiver's.
+FLOOR_CODE = """
+import sys, zmq
+sys.path.insert(0, sys.argv[3])
+from zmq_fabric.fastzmq import fast_send, speed_up_option_lookup
+ctx = zmq.Context()
+speed_up_option_lookup(ctx)
+pull = ctx.socket(zmq.PULL); pull.bind(sys.argv[1])
+push = ctx.socket(zmq.PUSH); push.bind(sys.argv[2])
+recv, more, send = pull.recv, pull.get, fast_send(push)
+RCVMORE, SNDMORE = int(zmq.RCVMORE), int(zmq.SNDMORE)
+print("ready", flush=True)
+while True:
+    frame = recv()
+    while more(RCVMORE):
+        send(frame, SNDMORE)
+        frame = recv()
+    send(frame)
+"""
+
 PRODUCER_CODE = """
 import sys, zmq
 endpoint, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -170,6 +192,15 @@ def start_proxy(tmp, port):
     if proc.stdout.readline().strip() != "ready":
         raise RuntimeError("zmq.proxy did not start")
     return Forwarder("zmq.proxy", f"tcp://127.0.0.1:{port}", ipc, proc)
+
+
+def start_floor(tmp, port):
+    ipc = f"ipc://{tmp}/floor_out"
+    proc = subprocess.Popen([sys.executable, "-c", FLOOR_CODE, f"tcp://127.0.0.1:{port}", ipc,
+                             os.path.dirname(RECEIVER)], stdout=subprocess.PIPE, text=True)
+    if proc.stdout.readline().strip() != "ready":
+        raise RuntimeError("pyzmq floor loop did not start")
+    return Forwarder("pyzmq floor loop", f"tcp://127.0.0.1:{port}", ipc, proc)
 
 
 def produce(endpoint, count, size, topic=TOPIC):
@@ -307,6 +338,7 @@ def main():
         os.mkdir(os.path.join(tmp, "main"))
         forwarders = [start_receiver(os.path.join(tmp, "main"), free_port(), ctx),
                       start_proxy(tmp, free_port()),
+                      start_floor(tmp, free_port()),
                       Forwarder("direct PUSH->PULL", f"tcp://127.0.0.1:{free_port()}", None)]
         try:
             rows = measure(ctx, forwarders, args)
