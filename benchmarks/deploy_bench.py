@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Deployment wall time on the lab: first converge, idempotent re-run, facts-only play.
+
+    benchmarks/deploy_bench.py            (recreates the lab: tools/lab.sh down, then up without site.yml)
+
+Prints a table; the ratio re-run / facts-only is the overhead of checking a
+converged fabric against merely contacting its hosts (target <= 3).
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRETS = ROOT / ".cache" / "lab" / "secrets.yml"
+FACTS_ONLY = """
+- name: Facts only
+  hosts: zeromq_nodes:zeromq_matchmaker
+  gather_facts: true
+  tasks: []
+"""
+
+
+def env():
+    paths = os.environ.get("PATH", "")
+    return dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{paths}",
+                ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"))
+
+
+def playbook(path, *extra):
+    """Run a playbook on the lab inventory; return (seconds, recap lines)."""
+    cmd = ["ansible-playbook", "-i", "inventory/lab", "-e", f"@{SECRETS}", str(path), *extra]
+    start = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - start
+    if proc.returncode:
+        sys.exit(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
+    recap = [line for line in proc.stdout.splitlines() if "changed=" in line]
+    return elapsed, recap
+
+
+def changed(recap):
+    return sum(int(line.split("changed=")[1].split()[0]) for line in recap)
+
+
+def main():
+    subprocess.run(["tools/lab.sh", "down"], cwd=ROOT, check=False, capture_output=True)
+    subprocess.run(["tools/lab.sh", "hosts"], cwd=ROOT, check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as facts:
+        facts.write(FACTS_ONLY)
+        facts.flush()
+        first, first_recap = playbook("playbooks/site.yml")
+        rerun, rerun_recap = playbook("playbooks/site.yml")
+        facts_only, _ = playbook(facts.name)
+    rows = [("first converge", first, changed(first_recap)), ("idempotent re-run", rerun, changed(rerun_recap)),
+            ("facts-only play", facts_only, 0)]
+    print(f"{'run':<20}{'seconds':>10}{'changed':>10}{'x facts-only':>14}")
+    for name, seconds, count in rows:
+        print(f"{name:<20}{seconds:>10.1f}{count:>10}{seconds / facts_only:>14.2f}")
+    print(f"\nre-run / facts-only = {rerun / facts_only:.2f} (target <= 3)")
+
+
+if __name__ == "__main__":
+    main()

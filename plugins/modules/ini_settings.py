@@ -1,0 +1,216 @@
+#!/usr/bin/python
+# Copyright (c) 2026, zeromq.messaging contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: ini_settings
+short_description: Set or remove a batch of options in an INI file in one pass, leaving every other line as it is
+version_added: 1.0.0
+description:
+  - Applies many C(option = value) settings, and removals, to an existing INI file such as an OpenStack
+    service's configuration, in one module call and one atomic write.
+  - Lines the settings do not own (other options, comments, blank lines, ordering, spacing) stay byte for byte.
+  - An option that is present is rewritten in place (its duplicates in the same section are removed); a missing
+    one is added at the end of its section; a missing section is added at the end of the file.
+  - M(community.general.ini_file) does the same for one option per call; this module exists so that a service's
+    messaging settings (tens of options) cost one call per file instead of one per option.
+author:
+  - zeromq.messaging contributors (@zeromq-messaging)
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Values of O(secret_settings) are masked in the diff.
+options:
+  path:
+    description: The INI file. It must exist; its owner, group and mode are kept.
+    type: path
+    required: true
+  settings:
+    description: Settings to apply.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      section:
+        description: Section name, without brackets, for example C(DEFAULT).
+        type: str
+        required: true
+      option:
+        description: Option name.
+        type: str
+        required: true
+      value:
+        description: The value, written as C(option = value). Omit it (or set it to null) to remove the option.
+        type: str
+  secret_settings:
+    description: Like O(settings), for values that must never be shown (passwords); they are masked in output and diff.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      section:
+        description: Section name.
+        type: str
+        required: true
+      option:
+        description: Option name.
+        type: str
+        required: true
+      value:
+        description: The secret value; omit it to remove the option.
+        type: str
+        no_log: true
+  backup:
+    description: Keep a timestamped copy of the file before changing it.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Point nova at the ZeroMQ fabric
+  zeromq.messaging.ini_settings:
+    path: /etc/nova/nova.conf
+    backup: true
+    settings:
+      - {section: DEFAULT, option: rpc_backend, value: zmq}
+      - {section: DEFAULT, option: rpc_zmq_port, value: "9501"}
+      - {section: DEFAULT, option: transport_url}  # removed
+    secret_settings:
+      - {section: matchmaker_redis, option: password, value: "{{ vault_redis_password }}"}
+"""
+
+RETURN = r"""
+changed_options:
+  description: C(section/option) of every setting that changed the file.
+  returned: always
+  type: list
+  elements: str
+  sample: [DEFAULT/rpc_backend, matchmaker_redis/password]
+backup_file:
+  description: Path of the backup, when O(backup=true) and the file changed.
+  returned: changed and O(backup=true)
+  type: str
+  sample: /etc/nova/nova.conf.12345.2026-11-25@10:00:00~
+"""
+
+import os
+import re
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+_SECTION = re.compile(r"^\s*\[([^\]]+)\]")
+
+
+def _option_re(option):
+    return re.compile(r"^\s*" + re.escape(option) + r"\s*[=:]")
+
+
+def _sections(lines):
+    """Map section name -> [start, end) line range of its body (after the header)."""
+    spans, name, start = {}, None, 0
+    for index, line in enumerate(lines):
+        match = _SECTION.match(line)
+        if match:
+            if name is not None:
+                spans.setdefault(name, (start, index))
+            name, start = match.group(1).strip(), index + 1
+    if name is not None:
+        spans.setdefault(name, (start, len(lines)))
+    return spans
+
+
+def apply_setting(lines, section, option, value):
+    """Apply one setting to LINES (a list of lines with endings) in place; True if they changed."""
+    spans = _sections(lines)
+    wanted = None if value is None else f"{option} = {value}\n"
+    if section not in spans:
+        if wanted is None:
+            return False
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lines.extend((["\n"] if lines else []) + [f"[{section}]\n", wanted])
+        return True
+    start, end = spans[section]
+    pattern = _option_re(option)
+    found = [i for i in range(start, end) if pattern.match(lines[i])]
+    changed = False
+    if wanted is not None and found:
+        first = found.pop(0)
+        if lines[first].rstrip("\r\n") != wanted.rstrip("\n"):
+            lines[first] = wanted
+            changed = True
+    elif wanted is not None:
+        # After the section's last non-blank line, so blank separators stay before the next section.
+        insert = end
+        while insert > start and not lines[insert - 1].strip():
+            insert -= 1
+        if insert > 0 and not lines[insert - 1].endswith("\n"):
+            lines[insert - 1] += "\n"
+        lines.insert(insert, wanted)
+        return True
+    for index in reversed(found):
+        del lines[index]
+        changed = True
+    return changed
+
+
+def apply_settings(text, settings):
+    """Return (new text, ["section/option", ...] that changed)."""
+    lines = text.splitlines(keepends=True)
+    changed = [f"{s['section']}/{s['option']}" for s in settings
+               if apply_setting(lines, s["section"], s["option"], s.get("value"))]
+    return "".join(lines), changed
+
+
+def _masked(text, secrets):
+    for setting in secrets:
+        if setting.get("value"):
+            text = text.replace(setting["value"], "********")
+    return text
+
+
+def main():
+    setting_spec = dict(section=dict(type="str", required=True), option=dict(type="str", required=True),
+                        value=dict(type="str"))
+    secret_spec = dict(setting_spec, value=dict(type="str", no_log=True))
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            settings=dict(type="list", elements="dict", options=setting_spec, default=[]),
+            secret_settings=dict(type="list", elements="dict", options=secret_spec, default=[], no_log=False),
+            backup=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    path = module.params["path"]
+    if not os.path.isfile(path):
+        module.fail_json(msg=f"{path} does not exist: create the service's config file first")
+    secrets = module.params["secret_settings"]
+    with open(path, encoding="utf-8") as handle:
+        before = handle.read()
+    after, changed = apply_settings(before, module.params["settings"] + secrets)
+    result = dict(changed=bool(changed), changed_options=changed)
+    if module._diff:
+        result["diff"] = dict(before=_masked(before, secrets), after=_masked(after, secrets),
+                              before_header=path, after_header=path)
+    if changed and not module.check_mode:
+        if module.params["backup"]:
+            result["backup_file"] = module.backup_local(path)
+        # mkstemp: 0600 until moved, the file may hold a password.
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(after)
+        # atomic_move gives the new file the old one's owner, group, mode and SELinux context.
+        module.atomic_move(tmp, path)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

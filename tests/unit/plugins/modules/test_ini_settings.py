@@ -1,0 +1,117 @@
+"""The INI editing logic of zeromq.messaging.ini_settings, and the module end to end on a temp file."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from ansible_collections.zeromq.messaging.plugins.modules.ini_settings import apply_settings
+
+NOVA = """# nova.conf, hand-written
+[DEFAULT]
+debug=true
+  my_ip = 10.0.0.5 ; odd spacing
+rpc_backend = rabbit
+
+[database]
+connection = mysql://nova:s3cret@db/nova
+[matchmaker_redis]
+host = old
+host = older
+"""
+
+
+def test_rewrites_in_place_and_keeps_every_other_line():
+    after, changed = apply_settings(NOVA, [{"section": "DEFAULT", "option": "rpc_backend", "value": "zmq"}])
+    assert changed == ["DEFAULT/rpc_backend"]
+    assert after == NOVA.replace("rpc_backend = rabbit", "rpc_backend = zmq")
+
+
+def test_adds_at_section_end_before_blank_separator():
+    after, _ = apply_settings(NOVA, [{"section": "DEFAULT", "option": "rpc_zmq_port", "value": "9501"}])
+    assert "rpc_backend = rabbit\nrpc_zmq_port = 9501\n\n[database]" in after
+    assert after.replace("rpc_zmq_port = 9501\n", "") == NOVA
+
+
+def test_new_section_appended():
+    after, changed = apply_settings(NOVA, [{"section": "matchmaker_ring", "option": "ringfile", "value": "/r.json"}])
+    assert changed == ["matchmaker_ring/ringfile"]
+    assert after == NOVA + "\n[matchmaker_ring]\nringfile = /r.json\n"
+
+
+def test_duplicates_collapse_to_one():
+    after, _ = apply_settings(NOVA, [{"section": "matchmaker_redis", "option": "host", "value": "redis1"}])
+    assert after.endswith("[matchmaker_redis]\nhost = redis1\n")
+
+
+def test_removal_and_absent_option_noop():
+    after, changed = apply_settings(NOVA, [
+        {"section": "DEFAULT", "option": "rpc_backend", "value": None},
+        {"section": "DEFAULT", "option": "transport_url", "value": None},
+        {"section": "nosuch", "option": "x", "value": None},
+    ])
+    assert changed == ["DEFAULT/rpc_backend"]
+    assert after == NOVA.replace("rpc_backend = rabbit\n", "")
+
+
+def test_same_option_other_section_untouched():
+    after, _ = apply_settings(NOVA, [{"section": "DEFAULT", "option": "connection", "value": "x"}])
+    assert "connection = mysql://nova:s3cret@db/nova" in after
+    assert "connection = x" in after.split("[database]")[0]
+
+
+def test_idempotent():
+    settings = [{"section": "DEFAULT", "option": "rpc_backend", "value": "zmq"},
+                {"section": "oslo_messaging_zmq", "option": "rpc_zmq_host", "value": "n1"}]
+    once, _ = apply_settings(NOVA, settings)
+    twice, changed = apply_settings(once, settings)
+    assert twice == once and changed == []
+
+
+def test_file_without_trailing_newline():
+    after, _ = apply_settings("[DEFAULT]\na = 1", [{"section": "DEFAULT", "option": "b", "value": "2"}])
+    assert after == "[DEFAULT]\na = 1\nb = 2\n"
+
+
+def run_module(args, tmp_path):
+    """Run the module as Ansible would (JSON args file); return its JSON result."""
+    argsfile = tmp_path / "args.json"
+    argsfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    proc = subprocess.run([sys.executable, "-m", "ansible_collections.zeromq.messaging.plugins.modules.ini_settings",
+                           str(argsfile)], capture_output=True, text=True, check=False, env=os.environ)
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture
+def nova(tmp_path):
+    conf = tmp_path / "nova.conf"
+    conf.write_text(NOVA)
+    conf.chmod(0o640)
+    return conf
+
+
+def test_module_keeps_mode_and_masks_secrets(nova, tmp_path):
+    result = run_module({"path": str(nova), "backup": True, "_ansible_diff": True,
+                         "settings": [{"section": "DEFAULT", "option": "rpc_backend", "value": "zmq"}],
+                         "secret_settings": [{"section": "matchmaker_redis", "option": "password",
+                                              "value": "hunter2-secret"}]}, tmp_path)
+    assert result["changed"] is True
+    assert "hunter2-secret" not in json.dumps(result)
+    assert "password = ********" in result["diff"]["after"]
+    assert "password = hunter2-secret" in nova.read_text()
+    assert nova.stat().st_mode & 0o777 == 0o640
+    assert open(result["backup_file"]).read() == NOVA
+
+
+def test_module_check_mode_writes_nothing(nova, tmp_path):
+    result = run_module({"path": str(nova), "_ansible_check_mode": True,
+                         "settings": [{"section": "DEFAULT", "option": "rpc_backend", "value": "zmq"}]}, tmp_path)
+    assert result["changed"] is True
+    assert nova.read_text() == NOVA
+
+
+def test_module_missing_file(tmp_path):
+    result = run_module({"path": str(tmp_path / "nope.conf"), "settings": []}, tmp_path)
+    assert result["failed"] is True
+    assert "does not exist" in result["msg"]
