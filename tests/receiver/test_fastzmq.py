@@ -36,7 +36,7 @@ def test_option_lookup_keeps_every_value(context):
     before = snapshot(sock)
     installed = fastzmq.speed_up_option_lookup(context)
     # pyzmq < 23 has no SocketOption enum to bypass: nothing is changed there.
-    assert installed == hasattr(zmq.constants, "SocketOption")
+    assert installed == hasattr(getattr(zmq, "constants", None), "SocketOption")
     assert snapshot(sock) == before
     sock.set(zmq.LINGER, 7)
     sock.setsockopt(zmq.SNDHWM, 11)

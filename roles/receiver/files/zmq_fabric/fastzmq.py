@@ -62,7 +62,7 @@ def _probe(context):
 
 def speed_up_option_lookup(context):
     """Install the dict lookup if pyzmq is a version it fits; True if installed."""
-    enum = getattr(zmq.constants, "SocketOption", None)
+    enum = getattr(getattr(zmq, "constants", None), "SocketOption", None)
     module = sys.modules.get(zmq.backend.Socket.__module__)
     if enum is None or module is None or getattr(module, "SocketOption", None) is not enum:
         return False  # pyzmq < 23 (plain int constants) or a layout not measured
