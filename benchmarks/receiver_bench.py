@@ -49,9 +49,8 @@ zmq.proxy(pull, push)
 FLOOR_CODE = """
 import sys, zmq
 sys.path.insert(0, sys.argv[3])
-from zmq_fabric.fastzmq import fast_send, speed_up_option_lookup
+from zmq_fabric.fastzmq import fast_send
 ctx = zmq.Context()
-speed_up_option_lookup(ctx)
 pull = ctx.socket(zmq.PULL); pull.bind(sys.argv[1])
 push = ctx.socket(zmq.PUSH); push.bind(sys.argv[2])
 recv, more, send = pull.recv, pull.get, fast_send(push)

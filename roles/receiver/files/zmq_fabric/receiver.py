@@ -10,7 +10,7 @@ import time
 import zmq
 
 from . import __version__, routing
-from .fastzmq import fast_send, speed_up_option_lookup
+from .fastzmq import fast_send
 from .ratelimit import RateLimitedLog
 
 LOG = logging.getLogger(__name__)
@@ -58,8 +58,6 @@ class Receiver:
     def __init__(self, cfg):
         self.cfg = cfg
         self.context = zmq.Context(io_threads=cfg.contexts)
-        if speed_up_option_lookup(self.context):
-            LOG.debug("pyzmq option lookup: dict instead of SocketOption(...)")
         self.received = 0
         self.rejected = 0
         self.rejected_topics = collections.deque(maxlen=10)
@@ -172,7 +170,7 @@ class Receiver:
         The hot path, deliberately inlined: 3 pyzmq calls per frame (recv,
         get(RCVMORE), send), each bound to a local. Frames are plain bytes: in
         pyzmq that is cheaper than recv_multipart/send_multipart or zmq.Frame
-        objects, and send/get skip pyzmq's Python-level overhead (fastzmq.py,
+        objects, and send skips pyzmq's Python-level wrapper (fastzmq.py,
         docs/performance.md). libzmq delivers multipart messages atomically:
         once frame 0 is here the rest is too, and once a PUSH took frame 0 it
         takes the rest.
