@@ -93,3 +93,13 @@ def test_bad_values_name_section_and_option(tmp_path, section, option, value):
 def test_unreadable_file(tmp_path):
     with pytest.raises(config.ConfigError, match="cannot read config file"):
         config.load([str(tmp_path / "missing.conf")])
+
+
+def test_sentinel_password_from_a_second_file_and_never_shown(tmp_path):
+    cfg = load(tmp_path, {"matchmaker_redis": {"sentinel_hosts": "s1:26379,s2:26379"}},
+               {"matchmaker_redis": {"password": "pw", "sentinel_password": "s3cret-sentinel"}})
+    assert cfg.sentinel_password == "s3cret-sentinel"
+    assert cfg.sentinel_hosts == [("s1", 26379), ("s2", 26379)]
+    shown = cfg.as_dict()["matchmaker_redis"]
+    assert shown["sentinel_password_set"] is True
+    assert "s3cret-sentinel" not in repr(cfg.as_dict())

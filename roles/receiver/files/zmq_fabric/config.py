@@ -44,6 +44,8 @@ class Config:
     redis_password: Optional[str] = None
     sentinel_hosts: list[tuple[str, int]] = dataclasses.field(default_factory=list)
     sentinel_group_name: str = "oslo-messaging-zeromq"
+    # Our extension: Sentinels that require a password (oslo.messaging's own driver has none).
+    sentinel_password: Optional[str] = None
     ringfile: str = DEFAULT_RINGFILE
     control_socket: str = ""
     allowed_peers: list[str] = dataclasses.field(default_factory=list)
@@ -72,6 +74,7 @@ class Config:
                 "password_set": self.redis_password is not None,
                 "sentinel_hosts": [f"{host}:{port}" for host, port in self.sentinel_hosts],
                 "sentinel_group_name": self.sentinel_group_name,
+                "sentinel_password_set": self.sentinel_password is not None,
             },
             "matchmaker_ring": {"ringfile": self.ringfile},
             "zmq_receiver": {
@@ -210,6 +213,7 @@ def load(paths: list[str]) -> Config:
         sentinel_hosts=_sentinels(reader),
         sentinel_group_name=reader.string(
             "matchmaker_redis", "sentinel_group_name", "oslo-messaging-zeromq"),
+        sentinel_password=reader.raw("matchmaker_redis", "sentinel_password") or None,
         ringfile=ringfile,
         control_socket=reader.string(
             "zmq_receiver", "control_socket", os.path.join(ipc_dir, "zmq-receiver.control")),

@@ -78,7 +78,8 @@ def redis_client(cfg):
     if cfg.sentinel_hosts:
         from redis.sentinel import Sentinel  # noqa: PLC0415
 
-        sentinel = Sentinel(cfg.sentinel_hosts, **timeouts)
+        auth = {"password": cfg.sentinel_password} if cfg.sentinel_password else {}
+        sentinel = Sentinel(cfg.sentinel_hosts, sentinel_kwargs={**timeouts, **auth}, **timeouts)
         return sentinel.master_for(cfg.sentinel_group_name, password=cfg.redis_password,
                                    decode_responses=True, **timeouts)
     return redis.Redis(host=cfg.redis_host, port=cfg.redis_port, password=cfg.redis_password,
