@@ -18,7 +18,8 @@ OWNED = (
         ("DEFAULT", o)
         for o in (
             "rpc_backend transport_url rpc_zmq_bind_address rpc_zmq_port rpc_zmq_ipc_dir rpc_zmq_host "
-            "rpc_zmq_matchmaker rpc_zmq_contexts rpc_zmq_topic_backlog matchmaker_heartbeat_freq matchmaker_heartbeat_ttl"
+            "rpc_zmq_matchmaker rpc_zmq_contexts rpc_zmq_topic_backlog "
+            "matchmaker_heartbeat_freq matchmaker_heartbeat_ttl"
         ).split()
     }
     | {
