@@ -46,8 +46,16 @@ options:
         type: str
         required: true
       value:
-        description: The value, written as C(option = value). Omit it (or set it to null) to remove the option.
+        description:
+          - The value, written as C(option = value).
+          - With O(settings[].state=absent), only lines holding this value are removed;
+            without a value, every line of the option.
         type: str
+      state:
+        description: V(present) sets the option (O(settings[].value) is then required), V(absent) removes it.
+        type: str
+        choices: [present, absent]
+        default: present
   secret_settings:
     description: Like O(settings), for values that must never be shown (passwords); they are masked in output and diff.
     type: list
@@ -63,9 +71,14 @@ options:
         type: str
         required: true
       value:
-        description: The secret value; omit it to remove the option.
+        description: The secret value.
         type: str
         no_log: true
+      state:
+        description: V(present) sets the option, V(absent) removes it.
+        type: str
+        choices: [present, absent]
+        default: present
   backup:
     description: Keep a timestamped copy of the file before changing it.
     type: bool
@@ -80,7 +93,7 @@ EXAMPLES = r"""
     settings:
       - {section: DEFAULT, option: rpc_backend, value: zmq}
       - {section: DEFAULT, option: rpc_zmq_port, value: "9501"}
-      - {section: DEFAULT, option: transport_url}  # removed
+      - {section: DEFAULT, option: transport_url, state: absent}
     secret_settings:
       - {section: matchmaker_redis, option: password, value: "{{ vault_redis_password }}"}
 """
@@ -109,7 +122,7 @@ _SECTION = re.compile(r"^\s*\[([^\]]+)\]")
 
 
 def _option_re(option):
-    return re.compile(r"^\s*" + re.escape(option) + r"\s*[=:]")
+    return re.compile(r"^\s*" + re.escape(option) + r"\s*[=:]\s*(.*?)\s*$")
 
 
 def _sections(lines):
@@ -126,10 +139,10 @@ def _sections(lines):
     return spans
 
 
-def apply_setting(lines, section, option, value):
+def apply_setting(lines, section, option, value, state="present"):
     """Apply one setting to LINES (a list of lines with endings) in place; True if they changed."""
     spans = _sections(lines)
-    wanted = None if value is None else f"{option} = {value}\n"
+    wanted = f"{option} = {value}\n" if state == "present" else None
     if section not in spans:
         if wanted is None:
             return False
@@ -139,7 +152,9 @@ def apply_setting(lines, section, option, value):
         return True
     start, end = spans[section]
     pattern = _option_re(option)
-    found = [i for i in range(start, end) if pattern.match(lines[i])]
+    matches = ((i, pattern.match(lines[i])) for i in range(start, end))
+    found = [i for i, match in matches
+             if match and (wanted is not None or value is None or match.group(1) == value)]
     changed = False
     if wanted is not None and found:
         first = found.pop(0)
@@ -165,7 +180,7 @@ def apply_settings(text, settings):
     """Return (new text, ["section/option", ...] that changed)."""
     lines = text.splitlines(keepends=True)
     changed = [f"{s['section']}/{s['option']}" for s in settings
-               if apply_setting(lines, s["section"], s["option"], s.get("value"))]
+               if apply_setting(lines, s["section"], s["option"], s.get("value"), s.get("state") or "present")]
     return "".join(lines), changed
 
 
@@ -178,7 +193,8 @@ def _masked(text, secrets):
 
 def main():
     setting_spec = dict(section=dict(type="str", required=True), option=dict(type="str", required=True),
-                        value=dict(type="str"))
+                        value=dict(type="str"),
+                        state=dict(type="str", choices=["present", "absent"], default="present"))
     secret_spec = dict(setting_spec, value=dict(type="str", no_log=True))
     module = AnsibleModule(
         argument_spec=dict(
@@ -189,10 +205,14 @@ def main():
         ),
         supports_check_mode=True,
     )
-    path = module.params["path"]
+    # Write through a symlink, as a service's packaged config may be one.
+    path = os.path.realpath(module.params["path"])
     if not os.path.isfile(path):
         module.fail_json(msg=f"{path} does not exist: create the service's config file first")
     secrets = module.params["secret_settings"]
+    for setting in module.params["settings"] + secrets:
+        if setting["state"] == "present" and setting["value"] is None:
+            module.fail_json(msg=f"{setting['section']}/{setting['option']}: state=present needs a value")
     with open(path, encoding="utf-8") as handle:
         before = handle.read()
     after, changed = apply_settings(before, module.params["settings"] + secrets)

@@ -47,12 +47,19 @@ def test_duplicates_collapse_to_one():
 
 def test_removal_and_absent_option_noop():
     after, changed = apply_settings(NOVA, [
-        {"section": "DEFAULT", "option": "rpc_backend", "value": None},
-        {"section": "DEFAULT", "option": "transport_url", "value": None},
-        {"section": "nosuch", "option": "x", "value": None},
+        {"section": "DEFAULT", "option": "rpc_backend", "state": "absent"},
+        {"section": "DEFAULT", "option": "transport_url", "state": "absent"},
+        {"section": "nosuch", "option": "x", "state": "absent"},
     ])
     assert changed == ["DEFAULT/rpc_backend"]
     assert after == NOVA.replace("rpc_backend = rabbit\n", "")
+
+
+def test_absent_with_value_removes_only_that_value():
+    settings = [{"section": "DEFAULT", "option": "rpc_backend", "value": "zmq", "state": "absent"}]
+    assert apply_settings(NOVA, settings) == (NOVA, [])
+    zmq = NOVA.replace("rpc_backend = rabbit", "rpc_backend = zmq")
+    assert apply_settings(zmq, settings) == (NOVA.replace("rpc_backend = rabbit\n", ""), ["DEFAULT/rpc_backend"])
 
 
 def test_same_option_other_section_untouched():
@@ -109,6 +116,15 @@ def test_module_check_mode_writes_nothing(nova, tmp_path):
                          "settings": [{"section": "DEFAULT", "option": "rpc_backend", "value": "zmq"}]}, tmp_path)
     assert result["changed"] is True
     assert nova.read_text() == NOVA
+
+
+def test_module_writes_through_a_symlink(nova, tmp_path):
+    link = tmp_path / "link.conf"
+    link.symlink_to(nova)
+    run_module({"path": str(link), "settings": [{"section": "DEFAULT", "option": "rpc_backend", "value": "zmq"}]},
+               tmp_path)
+    assert link.is_symlink()
+    assert "rpc_backend = zmq" in nova.read_text()
 
 
 def test_module_missing_file(tmp_path):
