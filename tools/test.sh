@@ -15,9 +15,12 @@ cd "$ROOT"
 # shellcheck source=tools/env.sh
 source "$ROOT/tools/env.sh"
 
-scenarios=(default)
+scenarios=(default ring redis sentinel receiver oslo_messaging site)
 distros=(debian11 debian12 debian13 ubuntu2204 ubuntu2404 rockylinux8 rockylinux9)
-ci_matrix="default:debian11 default:debian12 default:debian13 default:ubuntu2404 default:rockylinux9"
+# Every scenario once, every Debian release several times (the receiver on the
+# oldest and newest pyzmq), and the registry-only distros reported as not run.
+ci_matrix="default:debian11 default:debian12 default:debian13 ring:debian13 redis:debian11 sentinel:debian12
+  receiver:debian11 receiver:debian13 oslo_messaging:debian13 site:debian12 default:ubuntu2404 default:rockylinux9"
 
 molecule=true
 matrix=${MOLECULE_MATRIX:-$ci_matrix}
@@ -43,7 +46,9 @@ step ansible-lint ansible-lint --offline -q
 step ruff ruff check .
 step changelog antsibull-changelog lint
 step role-docs python tools/role_docs.py --check
-step unit python -m pytest -q tests/unit tests/receiver
+# One pytest session per suite: each has conftest helpers of its own.
+step unit python -m pytest -q tests/unit
+step receiver python -m pytest -q tests/receiver
 step integration python -m pytest -q tests/integration
 step sanity tools/sanity.sh
 step collection-install python -m pytest -q tests/collection

@@ -46,16 +46,19 @@ options:
         type: str
         required: true
       value:
-        description:
-          - The value, written as C(option = value).
-          - With O(settings[].state=absent), only lines holding this value are removed;
-            without a value, every line of the option.
+        description: The value, written as C(option = value).
         type: str
       state:
         description: V(present) sets the option (O(settings[].value) is then required), V(absent) removes it.
         type: str
         choices: [present, absent]
         default: present
+      exclusive:
+        description:
+          - With O(settings[].state=absent) and a O(settings[].value), V(false) removes only the lines holding
+            that value; V(true) removes every line of the option, as does a removal without a value.
+        type: bool
+        default: true
   secret_settings:
     description: Like O(settings), for values that must never be shown (passwords); they are masked in output and diff.
     type: list
@@ -79,6 +82,10 @@ options:
         type: str
         choices: [present, absent]
         default: present
+      exclusive:
+        description: As O(settings[].exclusive).
+        type: bool
+        default: true
   backup:
     description: Keep a timestamped copy of the file before changing it.
     type: bool
@@ -139,22 +146,24 @@ def _sections(lines):
     return spans
 
 
-def apply_setting(lines, section, option, value, state="present"):
-    """Apply one setting to LINES (a list of lines with endings) in place; True if they changed."""
+def apply_setting(lines, setting):
+    """Apply SETTING (a dict as in the settings option) to LINES in place; True if they changed."""
+    section, option, value = setting["section"], setting["option"], setting.get("value")
+    state, exclusive = setting.get("state") or "present", setting.get("exclusive", True)
     spans = _sections(lines)
     wanted = f"{option} = {value}\n" if state == "present" else None
+    only_value = None if wanted is not None or exclusive else value
     if section not in spans:
         if wanted is None:
             return False
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"
-        lines.extend((["\n"] if lines else []) + [f"[{section}]\n", wanted])
+        lines.extend([f"[{section}]\n", wanted])
         return True
     start, end = spans[section]
     pattern = _option_re(option)
     matches = ((i, pattern.match(lines[i])) for i in range(start, end))
-    found = [i for i, match in matches
-             if match and (wanted is not None or value is None or match.group(1) == value)]
+    found = [i for i, match in matches if match and only_value in (None, match.group(1))]
     changed = False
     if wanted is not None and found:
         first = found.pop(0)
@@ -180,7 +189,7 @@ def apply_settings(text, settings):
     """Return (new text, ["section/option", ...] that changed)."""
     lines = text.splitlines(keepends=True)
     changed = [f"{s['section']}/{s['option']}" for s in settings
-               if apply_setting(lines, s["section"], s["option"], s.get("value"), s.get("state") or "present")]
+               if apply_setting(lines, s)]
     return "".join(lines), changed
 
 
@@ -194,7 +203,8 @@ def _masked(text, secrets):
 def main():
     setting_spec = dict(section=dict(type="str", required=True), option=dict(type="str", required=True),
                         value=dict(type="str"),
-                        state=dict(type="str", choices=["present", "absent"], default="present"))
+                        state=dict(type="str", choices=["present", "absent"], default="present"),
+                        exclusive=dict(type="bool", default=True))
     secret_spec = dict(setting_spec, value=dict(type="str", no_log=True))
     module = AnsibleModule(
         argument_spec=dict(

@@ -35,8 +35,13 @@ def run_play(tmp_path):
     return run
 
 
-def failure(tasks):
-    """The message of the one failed task, after asserting nothing changed before it."""
+@pytest.fixture
+def failure():
+    """failure(tasks): the message of the one failed task, after asserting nothing changed."""
+    return _failure
+
+
+def _failure(tasks):
     assert not [name for name, _, result in tasks if result.get("changed")], "a task changed the host"
     failed = [result for _, _, result in tasks if result.get("failed")]
     assert len(failed) == 1, failed

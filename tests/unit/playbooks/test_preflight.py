@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-from conftest import failure
 
 SITE = Path(__file__).resolve().parents[3] / "playbooks" / "site.yml"
 HOST = "localhost ansible_connection=local ansible_python_interpreter='{{ ansible_playbook_python }}'"
@@ -41,13 +40,13 @@ PLAY = f"- ansible.builtin.import_playbook: {SITE}\n"
         ),
     ],
 )
-def test_bad_inventory_fails_in_preflight(run_play, groups, host_vars, expected):
+def test_bad_inventory_fails_in_preflight(run_play, failure, groups, host_vars, expected):
     rc, tasks = run_play(PLAY, inventory(groups, **host_vars))
     assert rc != 0
     assert expected in failure(tasks)
 
 
-def test_unknown_flavour(run_play, service_conf):
+def test_unknown_flavour(run_play, failure, service_conf):
     services = f"'[{{\"name\": \"svc\", \"config\": \"{service_conf}\"}}]'"
     rc, tasks = run_play(
         PLAY,
@@ -59,7 +58,7 @@ def test_unknown_flavour(run_play, service_conf):
     assert service_conf.read_text() == "[DEFAULT]\ndebug = true\n"
 
 
-def test_missing_service_config(run_play, tmp_path):
+def test_missing_service_config(run_play, failure, tmp_path):
     missing = tmp_path / "nova" / "nova.conf"
     services = f"'[{{\"name\": \"nova\", \"config\": \"{missing}\"}}]'"
     rc, tasks = run_play(

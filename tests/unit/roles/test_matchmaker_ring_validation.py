@@ -1,7 +1,6 @@
 """Bad ring topics fail before the role touches a host, naming the topic and the fix."""
 
 import pytest
-from conftest import failure
 
 INVENTORY = """
 [conductor]
@@ -29,7 +28,7 @@ PLAY = """
         ("{}", "matchmaker_ring_topics is empty"),
     ],
 )
-def test_bad_topics_fail_before_any_change(run_play, topics, expected):
+def test_bad_topics_fail_before_any_change(run_play, failure, topics, expected):
     rc, tasks = run_play(PLAY.format(topics=topics), INVENTORY)
     assert rc != 0
     assert expected in failure(tasks)

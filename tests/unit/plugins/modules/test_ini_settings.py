@@ -37,7 +37,7 @@ def test_adds_at_section_end_before_blank_separator():
 def test_new_section_appended():
     after, changed = apply_settings(NOVA, [{"section": "matchmaker_ring", "option": "ringfile", "value": "/r.json"}])
     assert changed == ["matchmaker_ring/ringfile"]
-    assert after == NOVA + "\n[matchmaker_ring]\nringfile = /r.json\n"
+    assert after == NOVA + "[matchmaker_ring]\nringfile = /r.json\n"
 
 
 def test_duplicates_collapse_to_one():
@@ -55,11 +55,16 @@ def test_removal_and_absent_option_noop():
     assert after == NOVA.replace("rpc_backend = rabbit\n", "")
 
 
-def test_absent_with_value_removes_only_that_value():
-    settings = [{"section": "DEFAULT", "option": "rpc_backend", "value": "zmq", "state": "absent"}]
+def test_absent_not_exclusive_removes_only_that_value():
+    settings = [{"section": "DEFAULT", "option": "rpc_backend", "value": "zmq", "state": "absent", "exclusive": False}]
     assert apply_settings(NOVA, settings) == (NOVA, [])
     zmq = NOVA.replace("rpc_backend = rabbit", "rpc_backend = zmq")
     assert apply_settings(zmq, settings) == (NOVA.replace("rpc_backend = rabbit\n", ""), ["DEFAULT/rpc_backend"])
+
+
+def test_absent_exclusive_removes_whatever_the_value():
+    settings = [{"section": "DEFAULT", "option": "rpc_backend", "value": "zmq", "state": "absent"}]
+    assert apply_settings(NOVA, settings) == (NOVA.replace("rpc_backend = rabbit\n", ""), ["DEFAULT/rpc_backend"])
 
 
 def test_same_option_other_section_untouched():
