@@ -22,8 +22,10 @@ author:
   - zeromq.messaging contributors (@zeromq-messaging)
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Values of O(secret_settings) are masked in the diff.
 options:
@@ -74,9 +76,8 @@ options:
         type: str
         required: true
       value:
-        description: The secret value.
+        description: The secret value (never logged).
         type: str
-        no_log: true
       state:
         description: V(present) sets the option, V(absent) removes it.
         type: str

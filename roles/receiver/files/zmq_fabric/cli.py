@@ -63,7 +63,7 @@ def cmd_send(cfg, mm, args):
     sockets = {}
     sent = 0
     try:
-        for _ in range(args.count):
+        for _round in range(args.count):
             targets = mm.targets(args.topic)
             if not targets:
                 raise CliError(f"no host serves topic {args.topic!r} ({cfg.matchmaker} matchmaker)")
