@@ -15,12 +15,13 @@ LOCALHOST = "localhost ansible_connection=local ansible_python_interpreter='{{ a
 def run_play(tmp_path):
     """Run PLAY (YAML text) on localhost in check mode; return (rc, per-task results)."""
 
-    def run(play, inventory=LOCALHOST):
+    def run(play, inventory=LOCALHOST, extra_vars=None):
         (tmp_path / "inventory").write_text(textwrap.dedent(inventory))
         (tmp_path / "play.yml").write_text(textwrap.dedent(play))
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
         proc = subprocess.run(
-            ["ansible-playbook", "--check", "-i", str(tmp_path / "inventory"), str(tmp_path / "play.yml")],
+            ["ansible-playbook", "--check", "-i", str(tmp_path / "inventory"), str(tmp_path / "play.yml"),
+             *(["-e", json.dumps(extra_vars)] if extra_vars else [])],
             capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
         )
         report = json.loads(proc.stdout)
