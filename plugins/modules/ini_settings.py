@@ -38,7 +38,7 @@ options:
     type: list
     elements: dict
     default: []
-    suboptions:
+    suboptions: &setting
       section:
         description: Section name, without brackets, for example C(DEFAULT).
         type: str
@@ -66,27 +66,8 @@ options:
     type: list
     elements: dict
     default: []
-    suboptions:
-      section:
-        description: Section name.
-        type: str
-        required: true
-      option:
-        description: Option name.
-        type: str
-        required: true
-      value:
-        description: The secret value (never logged).
-        type: str
-      state:
-        description: V(present) sets the option, V(absent) removes it.
-        type: str
-        choices: [present, absent]
-        default: present
-      exclusive:
-        description: As O(settings[].exclusive).
-        type: bool
-        default: true
+    # The same keys as settings; only the values are secret.
+    suboptions: *setting
   backup:
     description: Keep a timestamped copy of the file before changing it.
     type: bool
