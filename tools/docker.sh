@@ -14,6 +14,9 @@ if ! command -v dockerd >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
 fi
 if ! docker info >/dev/null 2>&1; then
+  # A dockerd killed without cleanup leaves its pid file, which stops the next one from starting.
+  pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then rm -f /var/run/docker.pid; fi
   echo "docker: starting dockerd in the background (log: /var/log/dockerd.log)"
   nohup dockerd >/var/log/dockerd.log 2>&1 &
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
