@@ -4,7 +4,9 @@
     benchmarks/deploy_bench.py            (recreates the lab: tools/lab.sh down, then up without site.yml)
 
 Prints a table; the ratio re-run / facts-only is the overhead of checking a
-converged fabric against merely contacting its hosts (target <= 3).
+converged fabric against merely contacting its hosts (target <= 3). A play of
+ten no-op module tasks on the same hosts shows what one module call per host
+costs against that budget.
 """
 
 import os
@@ -22,6 +24,13 @@ FACTS_ONLY = """
   gather_facts: true
   tasks: []
 """
+NOOP_TASKS = 10
+NOOP = """
+- name: No-op module calls
+  hosts: zeromq_nodes:zeromq_matchmaker
+  gather_facts: false
+  tasks:
+""" + "".join(f"    - name: No-op {n}\n      ansible.builtin.ping:\n" for n in range(NOOP_TASKS))
 
 
 def env():
@@ -49,14 +58,18 @@ def changed(recap):
 def main():
     subprocess.run(["tools/lab.sh", "down"], cwd=ROOT, check=False, capture_output=True)
     subprocess.run(["tools/lab.sh", "hosts"], cwd=ROOT, check=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".yml") as facts:
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as facts, \
+            tempfile.NamedTemporaryFile("w", suffix=".yml") as noop:
         facts.write(FACTS_ONLY)
         facts.flush()
+        noop.write(NOOP)
+        noop.flush()
         first, first_recap = playbook("playbooks/site.yml")
         rerun, rerun_recap = playbook("playbooks/site.yml")
         facts_only, _ = playbook(facts.name)
+        noops, _ = playbook(noop.name)
     rows = [("first converge", first, changed(first_recap)), ("idempotent re-run", rerun, changed(rerun_recap)),
-            ("facts-only play", facts_only, 0)]
+            ("facts-only play", facts_only, 0), (f"{NOOP_TASKS} no-op tasks", noops, 0)]
     print(f"{'run':<20}{'seconds':>10}{'changed':>10}{'x facts-only':>14}")
     for name, seconds, count in rows:
         print(f"{name:<20}{seconds:>10.1f}{count:>10}{seconds / facts_only:>14.2f}")

@@ -69,3 +69,14 @@ def test_missing_service_config(run_play, failure, tmp_path):
     assert rc != 0
     message = failure(tasks)
     assert str(missing) in message and "nova" in message
+
+
+def test_unresolvable_host_name(run_play, failure):
+    rc, tasks = run_play(
+        PLAY,
+        inventory(["zeromq_nodes"], receiver_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
+                  receiver_zmq_host="no-such-node.invalid"),
+    )
+    assert rc != 0
+    message = failure(tasks)
+    assert "do not resolve on localhost: no-such-node.invalid." in message and "receiver_zmq_host" in message
