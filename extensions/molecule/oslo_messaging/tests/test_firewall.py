@@ -1,0 +1,53 @@
+"""The rocky flavour's firewall path with ufw: the direct-mode range opened from each source, and nothing else."""
+
+import re
+
+import pytest
+
+# converge.yml: the cinder run (rocky, default rpc_zmq_min_port 49153 and rpc_zmq_max_port 65536, exclusive).
+RANGE = "49153:65535"
+SOURCES = ["10.0.0.0/24", "192.0.2.7", "2001:db8::/64"]
+COMMENT = "zeromq.messaging oslo.messaging direct mode"
+
+# "49153:65535/tcp            ALLOW       10.0.0.0/24                # comment"
+RULE = re.compile(
+    r"^(?P<to>\S+(?: \(v6\))?)\s+(?P<action>ALLOW|DENY|REJECT|LIMIT)(?: IN)?\s+"
+    r"(?P<src>\S+(?: \(v6\))?)\s*(?:# (?P<comment>.*?))?\s*$"
+)
+
+
+@pytest.fixture(scope="module")
+def ufw_status(host):
+    return host.check_output("LC_ALL=C ufw status")
+
+
+@pytest.fixture(scope="module")
+def rules(ufw_status):
+    found = []
+    for line in ufw_status.splitlines():
+        if m := RULE.match(line):
+            found.append((m.group("to"), m.group("action"), m.group("src"), m.group("comment")))
+    return found
+
+
+def test_ufw_is_active(ufw_status):
+    assert ufw_status.splitlines()[0] == "Status: active"
+
+
+def test_exactly_one_allow_rule_per_source(rules):
+    # The kilo and the second rocky run (manage_firewall false) add nothing; no duplicates.
+    assert sorted(rules) == sorted((f"{RANGE}/tcp", "ALLOW", src, COMMENT) for src in SOURCES)
+
+
+@pytest.mark.parametrize(
+    ("command", "source"),
+    [
+        ("iptables", "10.0.0.0/24"),
+        ("iptables", "192.0.2.7/32"),
+        ("ip6tables", "2001:db8::/64"),
+    ],
+)
+def test_rule_loaded_in_the_kernel(host, command, source):
+    chain = "ufw6-user-input" if command == "ip6tables" else "ufw-user-input"
+    loaded = host.check_output(f"{command} -S {chain}").splitlines()
+    assert f"-A {chain} -s {source} -p tcp -m multiport --dports {RANGE} -j ACCEPT" in loaded
