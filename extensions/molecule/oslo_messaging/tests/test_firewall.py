@@ -4,6 +4,9 @@ import re
 
 import pytest
 
+# The host with ufw active (molecule.yml); test_firewalld.py checks the other one.
+testinfra_hosts = ["ansible://firewall_ufw"]
+
 # converge.yml: the cinder run (rocky, default rpc_zmq_min_port 49153 and rpc_zmq_max_port 65536, exclusive).
 RANGE = "49153:65535"
 SOURCES = ["10.0.0.0/24", "192.0.2.7", "2001:db8::/64"]
