@@ -82,7 +82,7 @@ ctx.term()
 # a slow Python consumer. The producer preloads an unbounded inproc queue first
 # (before it connects), then forwards it to TCP at C speed until killed.
 FAST_PRODUCER_CODE = """
-import sys, threading, zmq
+import sys, zmq
 endpoint, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ctx = zmq.Context()
 queue = ctx.socket(zmq.PULL); queue.set_hwm(0); queue.bind("inproc://queue")

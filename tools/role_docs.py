@@ -12,6 +12,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+
+
 class SpecLoader(yaml.SafeLoader):
     """Argument specs may mark templated defaults !unsafe: show them as written."""
 

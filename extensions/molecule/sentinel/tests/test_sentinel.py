@@ -20,7 +20,7 @@ testinfra_hosts = [f"ansible://{HOSTS[2]}"]
 
 PRELUDE = textwrap.dedent(
     f"""
-    import json, time
+    import json, socket, time
     import redis
     from redis.sentinel import Sentinel
     HOSTS = {HOSTS!r}
@@ -44,7 +44,6 @@ PRELUDE = textwrap.dedent(
     def hosts(r, topic):
         return sorted(m.decode().split('.', 1)[1] for m in r.smembers(topic) if r.ttl(m) != -2)
     def ip(h):
-        import socket
         return socket.gethostbyname(h)
     """
 )

@@ -289,18 +289,9 @@ class Receiver:
             while queue:
                 message = queue[0]
                 # Only frame 0 can be refused: the rest of a message follows it.
-                if len(message) == 4:  # every oslo message
-                    head, topic, method, payload = message
-                    send(head, SNDMORE_NOBLOCK)
-                    send(topic, SNDMORE_NOBLOCK)
-                    send(method, SNDMORE_NOBLOCK)
-                    send(payload, NOBLOCK)
-                else:
-                    last = len(message) - 1
-                    send(message[0], SNDMORE_NOBLOCK)
-                    for index in range(1, last):
-                        send(message[index], SNDMORE_NOBLOCK)
-                    send(message[last], NOBLOCK)
+                for frame in message[:-1]:
+                    send(frame, SNDMORE_NOBLOCK)
+                send(message[-1], NOBLOCK)
                 popleft()
                 sent += 1
         except zmq.Again:
