@@ -13,24 +13,31 @@ LOCALHOST = "localhost ansible_connection=local ansible_python_interpreter='{{ a
 
 @pytest.fixture
 def run_play(tmp_path):
-    """Run PLAY (YAML text) on localhost in check mode; return (rc, per-task results)."""
+    """Run PLAY (YAML text) on localhost in check mode; return (rc, per-task results).
 
-    def run(play, inventory=LOCALHOST, extra_vars=None):
+    OPTIONS are more ansible-playbook arguments ("--diff", "-v"); with_output=True
+    also returns the whole output (stdout and stderr: the JSON report, diffs included).
+    """
+
+    def run(play, inventory=LOCALHOST, extra_vars=None, options=(), with_output=False):
         (tmp_path / "inventory").write_text(textwrap.dedent(inventory))
         (tmp_path / "play.yml").write_text(textwrap.dedent(play))
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
         proc = subprocess.run(
             ["ansible-playbook", "--check", "-i", str(tmp_path / "inventory"), str(tmp_path / "play.yml"),
-             *(["-e", json.dumps(extra_vars)] if extra_vars else [])],
+             *(["-e", json.dumps(extra_vars)] if extra_vars else []), *options],
             capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
         )
-        report = json.loads(proc.stdout)
+        # -v prints "Using ... as config file" first: the report starts at the first line "{".
+        report = json.loads(proc.stdout[proc.stdout.find("\n{") + 1:])
         tasks = [
             (task["task"]["name"], host, result)
             for play_ in report["plays"]
             for task in play_["tasks"]
             for host, result in task["hosts"].items()
         ]
+        if with_output:
+            return proc.returncode, tasks, proc.stdout + proc.stderr
         return proc.returncode, tasks
 
     return run

@@ -11,55 +11,17 @@ role fails in its validation, so nothing on this machine is touched.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-PLAYBOOK = """\
+PLAY = """\
 - name: Apply oslo_messaging
   hosts: all
   gather_facts: false
   roles:
     - role: zeromq.messaging.oslo_messaging
 """
-RECAP = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
-
-
-def ansible_playbook(tmp_path, extra_vars, *options):
-    (tmp_path / "playbook.yml").write_text(PLAYBOOK)
-    inventory = f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
-    (tmp_path / "inventory.ini").write_text(inventory)
-    (tmp_path / "vars.json").write_text(json.dumps(extra_vars))
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
-        ANSIBLE_ROLES_PATH=str(ROOT / "roles"),
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
-        ANSIBLE_RETRY_FILES_ENABLED="0",
-    )
-    command = [
-        str(Path(sys.executable).parent / "ansible-playbook"),
-        "-i",
-        str(tmp_path / "inventory.ini"),
-        "--check",
-        "-e",
-        f"@{tmp_path / 'vars.json'}",
-        *options,
-        str(tmp_path / "playbook.yml"),
-    ]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
-    output = result.stdout + result.stderr
-    recap = RECAP.search(output)
-    assert recap, output
-    ok, changed, unreachable, failed = (int(x) for x in recap.groups())
-    return result.returncode, output, changed, failed
 
 
 @pytest.fixture
@@ -108,30 +70,36 @@ def service(path):
         ),
     ],
 )
-def test_bad_variables_fail_before_any_change(tmp_path, config, extra_vars, expected):
-    rc, output, changed, failed = ansible_playbook(tmp_path, {"oslo_messaging_services": service(config), **extra_vars})
-    assert rc != 0, output
-    assert failed == 1, output
-    assert changed == 0, output
+def test_bad_variables_fail_before_any_change(run_play, failure, config, extra_vars, expected):
+    rc, tasks = run_play(PLAY, extra_vars={"oslo_messaging_services": service(config), **extra_vars})
+    assert rc != 0, tasks
+    msg = failure(tasks)  # one failed task, nothing changed
     for pattern in expected:
-        assert re.search(pattern, output), f"{pattern!r} not in:\n{output}"
+        assert re.search(pattern, msg), f"{pattern!r} not in:\n{msg}"
     assert unchanged(config)
 
 
-def test_missing_config_file_fails_before_any_change(tmp_path, config):
+def test_missing_config_file_fails_before_any_change(run_play, failure, tmp_path, config):
     missing = tmp_path / "cinder" / "cinder.conf"
     services = service(config) + [{"name": "cinder-volume", "config": str(missing)}]
-    rc, output, changed, failed = ansible_playbook(tmp_path, {"oslo_messaging_services": services})
-    assert rc != 0, output
-    assert (failed, changed) == (1, 0), output
-    assert re.search(rf"Service cinder-volume: config file {re.escape(str(missing))} does not exist", output), output
+    rc, tasks = run_play(PLAY, extra_vars={"oslo_messaging_services": services})
+    assert rc != 0, tasks
+    msg = failure(tasks)  # one failed task, nothing changed
+    assert re.search(rf"Service cinder-volume: config file {re.escape(str(missing))} does not exist", msg), msg
     # The existing file comes first in the list: it was not touched either.
     assert unchanged(config)
-    assert "Write the ZeroMQ driver settings" not in output
+    assert not [name for name, _, _ in tasks if "Write the ZeroMQ driver settings" in name], tasks
+
+
+def diffs(tasks):
+    """Every diff in the task results, loop items included, as JSON text."""
+    results = [result for _, _, result in tasks]
+    results += [item for result in results for item in result.get("results", [])]
+    return [json.dumps(result["diff"]) for result in results if result.get("diff")]
 
 
 @pytest.mark.parametrize("flavour", ["kilo", "rocky"])
-def test_password_never_printed(tmp_path, config, flavour):
+def test_password_never_printed(run_play, config, flavour):
     # Check and diff mode, even with the config diff on: the password must not show.
     extra_vars = {
         "oslo_messaging_flavour": flavour,
@@ -139,10 +107,11 @@ def test_password_never_printed(tmp_path, config, flavour):
         "oslo_messaging_redis_password": "REDIS-S3CRET",
         "oslo_messaging_config_diff": True,
     }
-    rc, output, changed, failed = ansible_playbook(tmp_path, extra_vars, "--diff", "-v")
+    rc, tasks, output = run_play(PLAY, extra_vars=extra_vars, options=["--diff", "-v"], with_output=True)
     assert rc == 0, output
-    assert failed == 0
-    assert changed > 0
+    assert not [name for name, _, result in tasks if result.get("failed")]
+    assert [name for name, _, result in tasks if result.get("changed")]
+    # The output (the JSON report and stderr) holds every result, the config diff too.
+    assert [diff for diff in diffs(tasks) if "rpc_zmq_host" in diff], tasks
     assert "REDIS-S3CRET" not in output
-    assert "rpc_zmq_host" in output or "oslo_messaging_zmq" in output
     assert unchanged(config)
