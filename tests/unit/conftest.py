@@ -26,7 +26,7 @@ def run_play(tmp_path):
         proc = subprocess.run(
             ["ansible-playbook", "--check", "-i", str(tmp_path / "inventory"), str(tmp_path / "play.yml"),
              *(["-e", json.dumps(extra_vars)] if extra_vars else []), *options],
-            capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
+            capture_output=True, text=True, env=env, cwd=tmp_path, check=False, timeout=300,
         )
         # -v prints "Using ... as config file" first: the report starts at the first line "{".
         report = json.loads(proc.stdout[proc.stdout.find("\n{") + 1:])
