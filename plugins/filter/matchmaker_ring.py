@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.zeromq.messaging.plugins.module_utils.protocol import FANOUT, topic_problem
 
-# The receiver rejects topics with path separators (they become IPC file names);
-# whitespace cannot appear in a topic a service registers.
-_FORBIDDEN_CHARS = ('/', '\\')
 _SPEC_KEYS = frozenset(('groups', 'hosts'))
 
 
@@ -20,14 +18,17 @@ def _check_topic(topic):
     if not isinstance(topic, str) or not topic:
         raise AnsibleFilterError(
             f'matchmaker_ring: topic {topic!r} must be a non-empty string; fix the key in topics_spec')
-    if any(c in topic for c in _FORBIDDEN_CHARS) or any(c.isspace() for c in topic):
+    problem = topic_problem(topic)
+    if problem:
         raise AnsibleFilterError(
-            f'matchmaker_ring: topic {topic!r} contains "/", "\\" or whitespace, which the receiver '
-            'rejects; rename the topic')
-    if topic.startswith('fanout~'):
+            f'matchmaker_ring: topic {topic!r}: {problem}, which the receiver rejects; rename the topic')
+    # Services register their topics as words: whitespace in a ring topic is a typo.
+    if any(c.isspace() for c in topic):
+        raise AnsibleFilterError(f'matchmaker_ring: topic {topic!r} contains whitespace; rename the topic')
+    if topic.startswith(FANOUT):
         raise AnsibleFilterError(
-            'matchmaker_ring: topic {!r} starts with "fanout~"; the driver derives fanout topics, '
-            'list the plain topic {!r} instead'.format(topic, topic[len('fanout~'):]))
+            f'matchmaker_ring: topic {topic!r} starts with "{FANOUT}"; the driver derives fanout topics, '
+            f'list the plain topic {topic[len(FANOUT):]!r} instead')
 
 
 def _names_list(topic, what, value):

@@ -14,23 +14,19 @@ Layouts:
 
 from __future__ import annotations
 
-import json
 import traceback
+
+from ansible_collections.zeromq.messaging.plugins.module_utils import protocol
 
 REDIS_IMPORT_ERROR = None
 try:
     import redis
-    from redis.sentinel import Sentinel
 except ImportError:
     HAS_REDIS = False
     REDIS_IMPORT_ERROR = traceback.format_exc()
 else:
     HAS_REDIS = True
 
-DEFAULT_RINGFILE = '/etc/oslo/matchmaker_ring.json'
-DEFAULT_SENTINEL_GROUP = 'oslo-messaging-zeromq'
-DEFAULT_SENTINEL_PORT = 26379
-ROCKY_PREFIX = 'ROUTER/'
 # Keys per SCAN page and commands per pipeline: bounds memory and round trips on big clouds.
 BATCH = 1000
 
@@ -42,47 +38,20 @@ class MatchmakerError(Exception):
 
 
 def matchmaker_argument_spec():
-    """Connection options shared by the modules reading a matchmaker."""
+    """Connection options shared by the modules reading a matchmaker (doc fragment zeromq.messaging.matchmaker)."""
     return dict(
         backend=dict(type='str', default='redis', choices=['redis', 'sentinel', 'ring']),
         layout=dict(type='str', default='auto', choices=['kilo', 'rocky', 'auto']),
         login_host=dict(type='str', default='localhost'),
-        login_port=dict(type='int', default=6379),
+        login_port=dict(type='int', default=protocol.DEFAULT_REDIS_PORT),
         login_user=dict(type='str'),
         login_password=dict(type='str', no_log=True),
         sentinel_hosts=dict(type='list', elements='str'),
-        sentinel_group=dict(type='str', default=DEFAULT_SENTINEL_GROUP),
+        sentinel_group=dict(type='str', default=protocol.DEFAULT_SENTINEL_GROUP),
         sentinel_password=dict(type='str', no_log=True),
-        ringfile=dict(type='path', default=DEFAULT_RINGFILE),
+        ringfile=dict(type='path', default=protocol.DEFAULT_RINGFILE),
         socket_timeout=dict(type='float', default=5.0),
     )
-
-
-def format_address(host, port):
-    return f'[{host}]:{port}' if ':' in host else f'{host}:{port}'
-
-
-def parse_address(value, default_port=DEFAULT_SENTINEL_PORT):
-    """Split ``host``, ``host:port`` or ``[v6addr]:port`` into ``(host, port)``."""
-    value = value.strip()
-    if value.startswith('['):
-        host, sep, rest = value[1:].partition(']')
-        port = rest[1:] if rest.startswith(':') else ''
-        if not sep or (rest and not rest.startswith(':')):
-            raise MatchmakerError(f'invalid address {value!r}, expected [address]:port')
-    elif value.count(':') == 1:
-        host, port = value.split(':')
-    else:
-        # A bare IPv6 address has several colons and no port.
-        host, port = value, ''
-    if not host:
-        raise MatchmakerError(f'invalid address {value!r}, the host is empty')
-    if not port:
-        return host, default_port
-    try:
-        return host, int(port)
-    except ValueError:
-        raise MatchmakerError(f'invalid port in address {value!r}') from None
 
 
 def _auth_failed(exc):
@@ -91,35 +60,31 @@ def _auth_failed(exc):
             or text.startswith(('NOAUTH', 'WRONGPASS', 'NOPERM')))
 
 
+def _sentinels(sentinels, params):
+    listed = ', '.join(protocol.format_address(h, p) for h, p in sentinels)
+    return f"Redis Sentinel {listed} (group {params['sentinel_group']})"
+
+
 def connect(params):
     """Return ``(client, address)`` of the Redis server holding the matchmaker.
 
     For Sentinel the address is the master the sentinels currently report.
     """
-    timeout = params['socket_timeout']
-    options = dict(socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True)
+    sentinels = None
     if params['backend'] == 'sentinel':
-        sentinels = [parse_address(item) for item in params['sentinel_hosts']]
-        listed = ', '.join(format_address(h, p) for h, p in sentinels)
-        where = f"Redis Sentinel {listed} (group {params['sentinel_group']})"
-        sentinel_kwargs = dict(socket_timeout=timeout, socket_connect_timeout=timeout)
-        if params['sentinel_password']:
-            sentinel_kwargs['password'] = params['sentinel_password']
         try:
-            sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_kwargs, **options)
-            address = format_address(*sentinel.discover_master(params['sentinel_group']))
-            client = sentinel.master_for(
-                params['sentinel_group'], password=params['login_password'],
-                username=params['login_user'])
-        except redis.exceptions.RedisError as exc:
-            raise MatchmakerError(f'cannot get the master from {where}: {exc}') from exc
-        where = f'Redis master {address} from {where}'
-    else:
-        address = format_address(params['login_host'], params['login_port'])
-        where = f'Redis at {address}'
-        client = redis.Redis(
+            sentinels = [protocol.parse_address(item) for item in params['sentinel_hosts']]
+        except protocol.Rejected as exc:
+            raise MatchmakerError(str(exc)) from None
+    try:
+        client, address = protocol.redis_client(
             host=params['login_host'], port=params['login_port'], username=params['login_user'],
-            password=params['login_password'], **options)
+            password=params['login_password'], sentinel_hosts=sentinels,
+            sentinel_group=params['sentinel_group'], sentinel_password=params['sentinel_password'],
+            timeout=params['socket_timeout'])
+    except redis.exceptions.RedisError as exc:
+        raise MatchmakerError(f'cannot get the master from {_sentinels(sentinels, params)}: {exc}') from exc
+    where = f'Redis master {address} from {_sentinels(sentinels, params)}' if sentinels else f'Redis at {address}'
     try:
         client.ping()
     except redis.exceptions.RedisError as exc:
@@ -153,43 +118,41 @@ def _members(client, keys):
 
 
 def _entry(host, ttl):
-    # TTL -2: the key is gone (missed heartbeats), the driver treats the member as dead;
     # -1: registered without expiry, alive for good.
-    return dict(host=host, ttl=ttl, alive=ttl != -2)
+    return dict(host=host, ttl=ttl, alive=protocol.alive(ttl))
 
 
 def detect_layout(client):
-    for _key in client.scan_iter(match=ROCKY_PREFIX + '*', count=BATCH):
+    for _key in client.scan_iter(match=protocol.ROCKY_PREFIX + '*', count=BATCH):
         return 'rocky'
     return 'kilo'
 
 
 def read_kilo(client, topic=None):
     if topic is None:
-        keys = [k for k in client.scan_iter(count=BATCH) if not k.startswith(ROCKY_PREFIX)]
+        keys = [k for k in client.scan_iter(count=BATCH) if not k.startswith(protocol.ROCKY_PREFIX)]
     else:
         keys = [topic]
     hosts = {}
     for key, members in _members(client, keys):
-        prefix = key + '.'
         # A '<topic>.<host>' marker set holds only '' and is not a topic by itself.
-        found = sorted(m[len(prefix):] for m in members if m.startswith(prefix) and len(m) > len(prefix))
+        found = sorted(filter(None, (protocol.kilo_member_host(key, m) for m in members)))
         if found or key == topic:
             hosts[key] = found
-    member_keys = [t + '.' + h for t in sorted(hosts) for h in hosts[t]]
+    member_keys = [protocol.kilo_member(t, h) for t in sorted(hosts) for h in hosts[t]]
     ttls = iter(_batched(client, 'ttl', member_keys))
     return {t: [_entry(h, next(ttls)) for h in hosts[t]] for t in sorted(hosts)}
 
 
 def read_rocky(client, topic=None):
     if topic is None:
-        keys = sorted(client.scan_iter(match=ROCKY_PREFIX + '*', count=BATCH))
+        keys = sorted(client.scan_iter(match=protocol.ROCKY_PREFIX + '*', count=BATCH))
     else:
-        keys = [ROCKY_PREFIX + topic]
+        keys = [protocol.ROCKY_PREFIX + topic]
     sets = dict(_members(client, keys))
     ordered = sorted(sets)
     ttls = dict(zip(ordered, _batched(client, 'ttl', ordered)))
-    topics = {key[len(ROCKY_PREFIX):]: [_entry(m, ttls[key]) for m in sorted(sets[key])] for key in ordered}
+    topics = {key[len(protocol.ROCKY_PREFIX):]: [_entry(m, ttls[key]) for m in sorted(sets[key])] for key in ordered}
     if topic is not None:
         topics.setdefault(topic, [])
     return topics
@@ -198,18 +161,9 @@ def read_rocky(client, topic=None):
 def read_ring(path):
     """Return the ring file's ``{topic: [host, ...]}``, hosts in file order (round robin order)."""
     try:
-        with open(path, encoding='utf-8') as handle:
-            ring = json.load(handle)
-    except FileNotFoundError:
-        raise MatchmakerError(f'ring file {path} does not exist') from None
-    except OSError as exc:
-        raise MatchmakerError(f'cannot read ring file {path}: {exc.strerror}') from exc
-    except ValueError as exc:
-        raise MatchmakerError(f'ring file {path} is not valid JSON: {exc}') from exc
-    if not isinstance(ring, dict) or not all(
-            isinstance(hosts, list) and all(isinstance(h, str) for h in hosts) for hosts in ring.values()):
-        raise MatchmakerError(f'ring file {path} must be a JSON object of topic -> list of host names')
-    return ring
+        return protocol.load_ring(path)
+    except protocol.Rejected as exc:
+        raise MatchmakerError(str(exc)) from None
 
 
 def read_matchmaker(params, topic=None):

@@ -28,67 +28,13 @@ attributes:
     support: none
     description: Nothing to diff.
 options:
-  backend:
-    description:
-      - Where the matchmaker data lives.
-      - V(redis) connects to O(login_host) and O(login_port).
-      - V(sentinel) asks O(sentinel_hosts) for the current master of O(sentinel_group).
-      - V(ring) reads O(ringfile).
-    type: str
-    choices: [redis, sentinel, ring]
-    default: redis
-  layout:
-    description:
-      - Key layout in Redis.
-      - V(kilo) is oslo.messaging 1.8.x, set C(<topic>) with members C(<topic>.<host>), liveness from the
-        TTL of the key C(<topic>.<host>).
-      - V(rocky) is Mitaka to Rocky, sets C(ROUTER/<topic>) and C(ROUTER/<topic>/<server>) with members
-        C(<host>:<port>), TTL of the set. Topics are returned without the C(ROUTER/) prefix.
-      - V(auto) selects V(rocky) when any C(ROUTER/*) key exists, otherwise V(kilo).
-      - A ring file always has the kilo layout.
-    type: str
-    choices: [kilo, rocky, auto]
-    default: auto
-  login_host:
-    description: Redis host, for O(backend=redis).
-    type: str
-    default: localhost
-  login_port:
-    description: Redis port, for O(backend=redis).
-    type: int
-    default: 6379
-  login_user:
-    description: Redis ACL user name (Redis 6 or later). Also used for the master found through Sentinel.
-    type: str
-  login_password:
-    description: Redis password (C([matchmaker_redis] password)). Also used for the master found through Sentinel.
-    type: str
-  sentinel_hosts:
-    description:
-      - Sentinels as C(host:port) (port defaults to 26379, IPv6 as C([address]:port)).
-      - Required when O(backend=sentinel).
-    type: list
-    elements: str
-  sentinel_group:
-    description: Sentinel master group name (C([matchmaker_redis] sentinel_group_name)).
-    type: str
-    default: oslo-messaging-zeromq
-  sentinel_password:
-    description: Password of the sentinels themselves, when they require one.
-    type: str
-  ringfile:
-    description: Ring file, for O(backend=ring) (C([matchmaker_ring] ringfile)).
-    type: path
-    default: /etc/oslo/matchmaker_ring.json
   topic:
     description:
       - Read only this topic (for O(layout=rocky) without the C(ROUTER/) prefix).
       - The topic is returned even when nothing is registered for it, with an empty list.
     type: str
-  socket_timeout:
-    description: Seconds to wait for connecting to and for each answer from Redis or a sentinel.
-    type: float
-    default: 5.0
+extends_documentation_fragment:
+  - zeromq.messaging.matchmaker
 notes:
   - Targets without redis-py can still use O(backend=ring).
 seealso:

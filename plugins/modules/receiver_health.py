@@ -66,70 +66,14 @@ options:
     description: Fetch the receiver's statistics from O(control_socket) and return them in RV(stats).
     type: bool
     default: true
-  matchmaker:
-    description:
-      - Also check that O(matchmaker.node) has a live registration for O(matchmaker.topic).
-      - Takes the connection options of M(zeromq.messaging.matchmaker_info).
-    type: dict
-    suboptions:
-      backend:
-        description: Matchmaker backend.
-        type: str
-        choices: [redis, sentinel, ring]
-        default: redis
-      layout:
-        description: Redis key layout, V(auto) detects it.
-        type: str
-        choices: [kilo, rocky, auto]
-        default: auto
-      login_host:
-        description: Redis host.
-        type: str
-        default: localhost
-      login_port:
-        description: Redis port.
-        type: int
-        default: 6379
-      login_user:
-        description: Redis ACL user name.
-        type: str
-      login_password:
-        description: Redis password.
-        type: str
-      sentinel_hosts:
-        description: Sentinels as C(host:port); required when O(matchmaker.backend=sentinel).
-        type: list
-        elements: str
-      sentinel_group:
-        description: Sentinel master group name.
-        type: str
-        default: oslo-messaging-zeromq
-      sentinel_password:
-        description: Password of the sentinels.
-        type: str
-      ringfile:
-        description: Ring file, for O(matchmaker.backend=ring).
-        type: path
-        default: /etc/oslo/matchmaker_ring.json
-      socket_timeout:
-        description: Seconds to wait for Redis or a sentinel.
-        type: float
-        default: 5.0
-      topic:
-        description: Topic the node must be registered for.
-        type: str
-        required: true
-      node:
-        description:
-          - Host name the node registers with (its C(rpc_zmq_host)). Defaults to the target's host name.
-          - In the rocky layout a registration C(<host>:<port>) matches on C(<host>).
-        type: str
   fail_on_unhealthy:
     description:
       - Fail the task when the receiver is unhealthy.
       - With V(false) the task succeeds with RV(healthy=false), so a playbook can act on it.
     type: bool
     default: false
+extends_documentation_fragment:
+  - zeromq.messaging.matchmaker.registration
 seealso:
   - module: zeromq.messaging.matchmaker_info
 """
@@ -209,7 +153,7 @@ import traceback  # noqa: E402
 import uuid  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker  # noqa: E402
+from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker, protocol  # noqa: E402
 
 ZMQ_IMPORT_ERROR = None
 try:
@@ -230,10 +174,6 @@ class Unhealthy(Exception):
         self.detail = detail
 
 
-def tcp_endpoint(host, port):
-    return f'tcp://[{host}]:{port}' if ':' in host else f'tcp://{host}:{port}'
-
-
 def check_port(host, port, timeout):
     # A plain TCP connect tells "nothing listens" apart from "listens but does not forward".
     try:
@@ -246,7 +186,7 @@ def check_ipc_dir(ipc_dir):
     if not os.path.isdir(ipc_dir):
         raise Unhealthy('IPC directory missing', f'{ipc_dir} does not exist or is not a directory')
     # Connecting to a socket file needs search permission on the directory and write permission on the file.
-    probe_file = os.path.join(ipc_dir, 'zmq_topic_' + PROBE_TOPIC)
+    probe_file = protocol.ipc_path(ipc_dir, PROBE_TOPIC)
     if not os.access(ipc_dir, os.X_OK) or (os.path.exists(probe_file) and not os.access(probe_file, os.W_OK)):
         raise Unhealthy('IPC directory not permitted',
                         f'this user (uid {os.getuid()}) cannot connect to the sockets in {ipc_dir}')
@@ -263,7 +203,7 @@ def _probe_id(frames):
 
 def run_probe(ctx, host, port, ipc_dir, timeout):
     """Push a probe to the receiver and return the round trip in ms."""
-    endpoint = f'ipc://{ipc_dir}/zmq_topic_{PROBE_TOPIC}'
+    endpoint = 'ipc://' + protocol.ipc_path(ipc_dir, PROBE_TOPIC)
     timeout_ms = int(timeout * 1000)
     # Connect the consumer first: the receiver keeps the probe in its topic backlog until then anyway,
     # and an early connect saves a reconnect interval.
@@ -275,7 +215,7 @@ def run_probe(ctx, host, port, ipc_dir, timeout):
     push = ctx.socket(zmq.PUSH)
     push.setsockopt(zmq.LINGER, 0)
     push.setsockopt(zmq.SNDTIMEO, timeout_ms)
-    push.connect(tcp_endpoint(host, port))
+    push.connect(protocol.tcp_endpoint(host, port))
 
     probe = str(uuid.uuid4())
     payload = json.dumps({'probe': probe, 'sent': time.time()}).encode()
@@ -293,7 +233,7 @@ def run_probe(ctx, host, port, ipc_dir, timeout):
                 return round((time.monotonic() - start) * 1000, 3)
     except zmq.Again as exc:
         raise Unhealthy('timeout waiting for probe',
-                        f'could not hand the probe to {tcp_endpoint(host, port)} within {timeout} s') from exc
+                        f'could not hand the probe to {protocol.tcp_endpoint(host, port)} within {timeout} s') from exc
     finally:
         push.close()
         pull.close()
@@ -358,7 +298,7 @@ def check(params, result):
     try:
         result['rtt_ms'] = run_probe(ctx, params['host'], params['port'], params['ipc_dir'], timeout)
         if params['stats']:
-            control_socket = params['control_socket'] or os.path.join(params['ipc_dir'], 'zmq-receiver.control')
+            control_socket = params['control_socket'] or protocol.control_socket(params['ipc_dir'])
             result['stats'] = fetch_stats(ctx, control_socket, timeout)
     finally:
         ctx.term()
@@ -375,8 +315,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             host=dict(type='str', default='127.0.0.1'),
-            port=dict(type='int', default=9501),
-            ipc_dir=dict(type='path', default='/var/run/openstack'),
+            port=dict(type='int', default=protocol.DEFAULT_PORT),
+            ipc_dir=dict(type='path', default=protocol.DEFAULT_IPC_DIR),
             control_socket=dict(type='path'),
             timeout=dict(type='float', default=5.0),
             stats=dict(type='bool', default=True),

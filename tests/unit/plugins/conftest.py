@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import importlib
 from fnmatch import fnmatchcase
 
 import pytest
+import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 from redis.exceptions import ResponseError
@@ -149,9 +151,21 @@ def documented_vs_spec(doc_options, spec):
     return diffs
 
 
+def documented_options(module):
+    """A module's options with this collection's doc fragments merged in, as ansible-doc shows them."""
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    for name in doc.get('extends_documentation_fragment', []):
+        fragment, _, attribute = name.removeprefix('zeromq.messaging.').partition('.')
+        source = importlib.import_module(f'ansible_collections.zeromq.messaging.plugins.doc_fragments.{fragment}')
+        extra = yaml.safe_load(getattr(source.ModuleDocFragment, (attribute or 'documentation').upper()))
+        doc['options'].update(extra['options'])
+    return doc['options']
+
+
 @pytest.fixture
 def compare_doc():
-    return documented_vs_spec
+    """Differences between a module's documented options (fragments included) and its argument spec."""
+    return lambda module, spec: documented_vs_spec(documented_options(module), spec)
 
 
 class _SpecCaptured(Exception):

@@ -8,8 +8,8 @@ import time
 
 import zmq
 
-from . import __version__, config, matchmaker
-from .config import tcp_endpoint
+from . import __version__, config, matchmaker, protocol
+from .protocol import tcp_endpoint
 
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
@@ -102,7 +102,7 @@ class Registration:
 
     def __init__(self, mm, topic, host, freq):
         self._mm = mm
-        self._keys = [topic, f"{topic}.{host}", f"{matchmaker.FANOUT}{topic}"]
+        self._keys = [topic, protocol.kilo_member(topic, host), protocol.FANOUT + topic]
         self._host = host
         self._freq = freq
         self.next_beat = None
@@ -129,11 +129,11 @@ def cmd_listen(cfg, mm, args):
     context = zmq.Context()
     poller = zmq.Poller()
     sockets = [context.socket(zmq.PULL)]
-    sockets[0].connect(f"ipc://{cfg.ipc_dir}/zmq_topic_{args.topic}.{cfg.host}")
+    sockets[0].connect("ipc://" + protocol.ipc_path(cfg.ipc_dir, protocol.kilo_member(args.topic, cfg.host)))
     if args.fanout:
         sub = context.socket(zmq.SUB)
         sub.setsockopt(zmq.SUBSCRIBE, b"")
-        sub.connect(f"ipc://{cfg.ipc_dir}/zmq_topic_{matchmaker.FANOUT}{args.topic}")
+        sub.connect("ipc://" + protocol.ipc_path(cfg.ipc_dir, protocol.FANOUT + args.topic))
         sockets.append(sub)
     for sock in sockets:
         sock.setsockopt(zmq.LINGER, 0)
@@ -192,7 +192,7 @@ def main(argv=None):
     try:
         mm = matchmaker.from_config(cfg)
         return COMMANDS[args.command](cfg, mm, args)
-    except (CliError, *matchmaker.backend_errors()) as exc:
+    except (CliError, protocol.Rejected, *matchmaker.backend_errors()) as exc:
         print(f"zmq-fabric: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

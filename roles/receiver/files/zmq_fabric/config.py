@@ -11,6 +11,9 @@ import os
 import socket
 from typing import Optional
 
+from . import protocol
+from .protocol import tcp_endpoint
+
 MATCHMAKERS = {
     "ring": "ring",
     "redis": "redis",
@@ -21,8 +24,6 @@ MATCHMAKERS = {
     "oslo_messaging._drivers.matchmaker.MatchMakerLocalhost": "local",
 }
 
-DEFAULT_RINGFILE = "/etc/oslo/matchmaker_ring.json"
-
 
 class ConfigError(Exception):
     """A configuration problem; the message names the section and the option."""
@@ -31,8 +32,8 @@ class ConfigError(Exception):
 @dataclasses.dataclass
 class Config:
     bind_address: str = "*"
-    port: int = 9501
-    ipc_dir: str = "/var/run/openstack"
+    port: int = protocol.DEFAULT_PORT
+    ipc_dir: str = protocol.DEFAULT_IPC_DIR
     contexts: int = 1
     topic_backlog: Optional[int] = None
     host: str = dataclasses.field(default_factory=socket.gethostname)
@@ -40,13 +41,13 @@ class Config:
     heartbeat_freq: int = 300
     heartbeat_ttl: int = 600
     redis_host: str = "127.0.0.1"
-    redis_port: int = 6379
+    redis_port: int = protocol.DEFAULT_REDIS_PORT
     redis_password: Optional[str] = None
     sentinel_hosts: list[tuple[str, int]] = dataclasses.field(default_factory=list)
-    sentinel_group_name: str = "oslo-messaging-zeromq"
+    sentinel_group_name: str = protocol.DEFAULT_SENTINEL_GROUP
     # Our extension: Sentinels that require a password (oslo.messaging's own driver has none).
     sentinel_password: Optional[str] = None
-    ringfile: str = DEFAULT_RINGFILE
+    ringfile: str = protocol.DEFAULT_RINGFILE
     control_socket: str = ""
     allowed_peers: list[str] = dataclasses.field(default_factory=list)
     linger_ms: int = 1000
@@ -83,17 +84,6 @@ class Config:
                 "linger_ms": self.linger_ms,
             },
         }
-
-
-def _bracket(host: str) -> str:
-    """IPv6 literals need brackets in ZeroMQ tcp:// endpoints."""
-    if ":" in host and not host.startswith("["):
-        return f"[{host}]"
-    return host
-
-
-def tcp_endpoint(host: str, port: int) -> str:
-    return f"tcp://{_bracket(host)}:{port}"
 
 
 class _Reader:
@@ -168,11 +158,11 @@ def _matchmaker(reader: _Reader) -> str:
 def _sentinels(reader: _Reader) -> list[tuple[str, int]]:
     hosts = []
     for item in reader.items("matchmaker_redis", "sentinel_hosts"):
-        host, sep, port = item.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        try:
+            hosts.append(protocol.parse_address(item, default_port=None))
+        except protocol.Rejected as exc:
             raise _error("matchmaker_redis", "sentinel_hosts", item,
-                         "each entry must be host:port")
-        hosts.append((host.strip("[]"), int(port)))
+                         f"each entry must be host:port ({exc})") from None
     return hosts
 
 
@@ -190,16 +180,16 @@ def _peers(reader: _Reader) -> list[str]:
 def load(paths: list[str]) -> Config:
     """Read and validate the config files; later files override earlier ones."""
     reader = _Reader(_read(paths))
-    ipc_dir = reader.string("DEFAULT", "rpc_zmq_ipc_dir", "/var/run/openstack")
+    ipc_dir = reader.string("DEFAULT", "rpc_zmq_ipc_dir", protocol.DEFAULT_IPC_DIR)
     if not os.path.isabs(ipc_dir):
         raise _error("DEFAULT", "rpc_zmq_ipc_dir", ipc_dir, "must be an absolute path")
     ringfile = reader.string(
         "matchmaker_ring", "ringfile",
-        reader.string("DEFAULT", "matchmaker_ringfile", DEFAULT_RINGFILE),
+        reader.string("DEFAULT", "matchmaker_ringfile", protocol.DEFAULT_RINGFILE),
     )
     cfg = Config(
         bind_address=reader.string("DEFAULT", "rpc_zmq_bind_address", "*"),
-        port=reader.integer("DEFAULT", "rpc_zmq_port", 9501, 1, 65535),
+        port=reader.integer("DEFAULT", "rpc_zmq_port", protocol.DEFAULT_PORT, 1, 65535),
         ipc_dir=ipc_dir,
         contexts=reader.integer("DEFAULT", "rpc_zmq_contexts", 1, 1, 64),
         topic_backlog=reader.integer("DEFAULT", "rpc_zmq_topic_backlog", None, 0),
@@ -208,15 +198,15 @@ def load(paths: list[str]) -> Config:
         heartbeat_freq=reader.integer("DEFAULT", "matchmaker_heartbeat_freq", 300, 1),
         heartbeat_ttl=reader.integer("DEFAULT", "matchmaker_heartbeat_ttl", 600, 1),
         redis_host=reader.string("matchmaker_redis", "host", "127.0.0.1"),
-        redis_port=reader.integer("matchmaker_redis", "port", 6379, 1, 65535),
+        redis_port=reader.integer("matchmaker_redis", "port", protocol.DEFAULT_REDIS_PORT, 1, 65535),
         redis_password=reader.raw("matchmaker_redis", "password") or None,
         sentinel_hosts=_sentinels(reader),
         sentinel_group_name=reader.string(
-            "matchmaker_redis", "sentinel_group_name", "oslo-messaging-zeromq"),
+            "matchmaker_redis", "sentinel_group_name", protocol.DEFAULT_SENTINEL_GROUP),
         sentinel_password=reader.raw("matchmaker_redis", "sentinel_password") or None,
         ringfile=ringfile,
         control_socket=reader.string(
-            "zmq_receiver", "control_socket", os.path.join(ipc_dir, "zmq-receiver.control")),
+            "zmq_receiver", "control_socket", protocol.control_socket(ipc_dir)),
         allowed_peers=_peers(reader),
         linger_ms=reader.integer("zmq_receiver", "linger_ms", 1000, 0),
     )

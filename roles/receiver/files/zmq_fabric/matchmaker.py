@@ -6,10 +6,10 @@ host serving a bare topic.
 """
 
 import itertools
-import json
 import sys
 
-FANOUT = "fanout~"
+from . import protocol
+from .protocol import FANOUT
 
 
 class MatchMakerError(Exception):
@@ -33,7 +33,7 @@ class LocalMatchMaker:
     def targets(self, key):
         if "." in key and not key.startswith(FANOUT):
             return _direct(key)
-        return [(f"{key.split('.')[0]}.{self.host}", self.host)]
+        return [(protocol.kilo_member(key.split('.')[0], self.host), self.host)]
 
 
 class RingMatchMaker:
@@ -41,15 +41,9 @@ class RingMatchMaker:
 
     def __init__(self, ringfile):
         try:
-            with open(ringfile, encoding="utf-8") as handle:
-                ring = json.load(handle)
-        except (OSError, ValueError) as exc:
-            raise MatchMakerError(f"cannot load ring file {ringfile}: {exc}") from None
-        if not isinstance(ring, dict) or not all(
-                isinstance(hosts, list) and all(isinstance(h, str) for h in hosts)
-                for hosts in ring.values()):
-            raise MatchMakerError(f"ring file {ringfile} must map topics to lists of host names")
-        self._ring = ring
+            self._ring = protocol.load_ring(ringfile)
+        except protocol.Rejected as exc:
+            raise MatchMakerError(str(exc)) from None
         self._cycles = {}
 
     def hosts(self, topic):
@@ -58,7 +52,7 @@ class RingMatchMaker:
     def targets(self, key):
         if key.startswith(FANOUT):
             topic = key[len(FANOUT):].split(".", 1)[0]
-            return [(f"{FANOUT}{topic}.{host}", host) for host in self.hosts(topic)]
+            return [(protocol.kilo_member(FANOUT + topic, host), host) for host in self.hosts(topic)]
         if "." in key:
             return _direct(key)
         hosts = self.hosts(key)
@@ -66,24 +60,16 @@ class RingMatchMaker:
             return []
         # RoundRobinRingExchange: one host per message, in ring order.
         host = next(self._cycles.setdefault(key, itertools.cycle(hosts)))
-        return [(f"{key}.{host}", host)]
+        return [(protocol.kilo_member(key, host), host)]
 
 
 def redis_client(cfg):
     """A redis-py client, through Sentinel when sentinel_hosts is set."""
-    # Imported here: python3-redis is only installed where Redis is the matchmaker.
-    import redis  # noqa: PLC0415
-
-    timeouts = {"socket_timeout": 5, "socket_connect_timeout": 5}
-    if cfg.sentinel_hosts:
-        from redis.sentinel import Sentinel  # noqa: PLC0415
-
-        auth = {"password": cfg.sentinel_password} if cfg.sentinel_password else {}
-        sentinel = Sentinel(cfg.sentinel_hosts, sentinel_kwargs={**timeouts, **auth}, **timeouts)
-        return sentinel.master_for(cfg.sentinel_group_name, password=cfg.redis_password,
-                                   decode_responses=True, **timeouts)
-    return redis.Redis(host=cfg.redis_host, port=cfg.redis_port, password=cfg.redis_password,
-                       decode_responses=True, **timeouts)
+    client, _address = protocol.redis_client(
+        host=cfg.redis_host, port=cfg.redis_port, password=cfg.redis_password,
+        sentinel_hosts=cfg.sentinel_hosts, sentinel_group=cfg.sentinel_group_name,
+        sentinel_password=cfg.sentinel_password)
+    return client
 
 
 class RedisMatchMaker:
@@ -99,7 +85,7 @@ class RedisMatchMaker:
         self.ttl = ttl
 
     def register(self, key, host):
-        member = f"{key}.{host}"
+        member = protocol.kilo_member(key, host)
         pipe = self.redis.pipeline(transaction=True)
         pipe.sadd(key, member)
         pipe.sadd(member, "")
@@ -107,7 +93,7 @@ class RedisMatchMaker:
         pipe.execute()
 
     def unregister(self, key, host):
-        member = f"{key}.{host}"
+        member = protocol.kilo_member(key, host)
         pipe = self.redis.pipeline(transaction=True)
         pipe.srem(key, member)
         pipe.delete(member)
@@ -115,11 +101,11 @@ class RedisMatchMaker:
 
     def heartbeat(self, key, host):
         """Refresh a registration; re-register it if it expired meanwhile."""
-        if not self.redis.expire(f"{key}.{host}", self.ttl):
+        if not self.redis.expire(protocol.kilo_member(key, host), self.ttl):
             self.register(key, host)
 
     def _alive(self, topic, member):
-        if self.redis.ttl(member) == -2:
+        if not protocol.alive(self.redis.ttl(member)):
             pipe = self.redis.pipeline(transaction=True)
             pipe.delete(member)
             pipe.srem(topic, member)
@@ -131,13 +117,13 @@ class RedisMatchMaker:
         return sorted(m for m in self.redis.smembers(topic) if self._alive(topic, m))
 
     def hosts(self, topic):
-        return [member[len(topic) + 1:] for member in self._members(topic)]
+        return [protocol.kilo_member_host(topic, member) for member in self._members(topic)]
 
     def targets(self, key):
         if key.startswith(FANOUT):
             # With Redis, fanout resolves to direct topic.host messages.
             topic = key[len(FANOUT):].split(".", 1)[0]
-            return [(member, member[len(topic) + 1:]) for member in self._members(topic)]
+            return [(member, protocol.kilo_member_host(topic, member)) for member in self._members(topic)]
         if "." in key:
             return _direct(key)
         # SRANDMEMBER like the driver, skipping members found dead.
@@ -146,7 +132,7 @@ class RedisMatchMaker:
             if member is None:
                 return []
             if self._alive(key, member):
-                return [(member, member[len(key) + 1:])]
+                return [(member, protocol.kilo_member_host(key, member))]
 
 
 def from_config(cfg):

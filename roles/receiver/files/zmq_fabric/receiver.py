@@ -9,7 +9,7 @@ import time
 
 import zmq
 
-from . import __version__, routing
+from . import __version__, protocol
 from .fastzmq import fast_send
 from .ratelimit import RateLimitedLog
 
@@ -220,9 +220,9 @@ class Receiver:
 
     def _open_route(self, key):
         try:
-            topic, kind = routing.route(key)
+            topic, kind = protocol.route(key)
             route = self._topics.get(topic) or self._bind_route(topic, kind, key)
-        except (routing.Rejected, zmq.ZMQError) as exc:
+        except (protocol.Rejected, zmq.ZMQError) as exc:
             self._reject(key, str(exc))
             return None
         if len(self._routes) >= ROUTE_CACHE_MAX:
@@ -231,9 +231,9 @@ class Receiver:
         return route
 
     def _bind_route(self, topic, kind, key):
-        path = routing.ipc_path(self.cfg.ipc_dir, topic)
+        path = protocol.ipc_path(self.cfg.ipc_dir, topic)
         # XPUB is PUB on the wire; it also tells us when a subscriber arrives.
-        sock = self._socket(zmq.XPUB if kind == routing.PUB else zmq.PUSH)
+        sock = self._socket(zmq.XPUB if kind == protocol.PUB else zmq.PUSH)
         try:
             sock.bind("ipc://" + path)
         except zmq.ZMQError:
@@ -242,7 +242,7 @@ class Receiver:
         route = Route(topic, kind, sock, key)
         self._topics[topic] = route
         self._by_socket[sock] = route
-        if kind == routing.PUB:
+        if kind == protocol.PUB:
             route.held = True
             route.join_deadline = time.monotonic() + PUB_JOIN_GRACE
             self._joining.append(route)
@@ -299,7 +299,7 @@ class Receiver:
         finally:
             route.forwarded += sent
         route.held = False
-        if route.kind == routing.PUSH:
+        if route.kind == protocol.PUSH:
             self._poller.unregister(route.socket)
 
     def _subscribed(self, route):

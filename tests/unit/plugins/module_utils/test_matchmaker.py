@@ -21,29 +21,6 @@ def params(**overrides):
     return base
 
 
-@pytest.mark.parametrize(('value', 'expected'), [
-    ('10.0.0.1:26380', ('10.0.0.1', 26380)),
-    ('sentinel1', ('sentinel1', 26379)),
-    (' host:1 ', ('host', 1)),
-    ('[::1]:26381', ('::1', 26381)),
-    ('[fd00::5]', ('fd00::5', 26379)),
-    ('fd00::5', ('fd00::5', 26379)),
-])
-def test_parse_address(value, expected):
-    assert mm.parse_address(value) == expected
-
-
-@pytest.mark.parametrize('value', ['host:port', ':26379', '[::1', '[::1]x'])
-def test_parse_address_rejects(value):
-    with pytest.raises(mm.MatchmakerError, match='invalid'):
-        mm.parse_address(value)
-
-
-def test_format_address_brackets_ipv6():
-    assert mm.format_address('::1', 6379) == '[::1]:6379'
-    assert mm.format_address('db', 6379) == 'db:6379'
-
-
 def test_read_kilo_reports_ttl_and_liveness(fake_redis):
     fake_redis.kilo_register('compute', 'cmp2', ttl=480)
     fake_redis.kilo_register('compute', 'cmp1')
@@ -224,7 +201,7 @@ def test_connect_sentinel(monkeypatch, fake_redis):
     sentinel.discover_master.return_value = ('10.0.0.7', 6390)
     sentinel.master_for.return_value = fake_redis
     factory = MagicMock(return_value=sentinel)
-    monkeypatch.setattr(mm, 'Sentinel', factory)
+    monkeypatch.setattr(redis.sentinel, 'Sentinel', factory)
     client, address = mm.connect(params(
         backend='sentinel', sentinel_hosts=['s1:26380', 's2', '[::1]:26390'], sentinel_group='grp',
         sentinel_password=CRED_SENTINEL, login_password=CRED_MASTER, login_user='u', socket_timeout=1.0))
@@ -241,7 +218,7 @@ def test_connect_sentinel(monkeypatch, fake_redis):
 def test_connect_sentinel_without_master(monkeypatch):
     sentinel = MagicMock()
     sentinel.discover_master.side_effect = redis.sentinel.MasterNotFoundError('No master found for "grp"')
-    monkeypatch.setattr(mm, 'Sentinel', MagicMock(return_value=sentinel))
+    monkeypatch.setattr(redis.sentinel, 'Sentinel', MagicMock(return_value=sentinel))
     with pytest.raises(mm.MatchmakerError) as err:
         mm.connect(params(backend='sentinel', sentinel_hosts=['s1'], sentinel_group='grp'))
     assert str(err.value) == 'cannot get the master from Redis Sentinel s1:26379 (group grp): No master found for "grp"'

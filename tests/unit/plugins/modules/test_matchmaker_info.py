@@ -24,8 +24,7 @@ def redis_factory(monkeypatch, fake_redis):
 
 def test_documentation_matches_argument_spec(module_spec, compare_doc):
     spec = module_spec(matchmaker_info)
-    doc = yaml.safe_load(matchmaker_info.DOCUMENTATION)
-    assert compare_doc(doc['options'], spec['argument_spec']) == []
+    assert compare_doc(matchmaker_info, spec['argument_spec']) == []
     assert spec['supports_check_mode'] is True
     assert spec['required_if'] == [('backend', 'sentinel', ['sentinel_hosts'])]
     assert {n for n, o in spec['argument_spec'].items() if o.get('no_log')} == {'login_password', 'sentinel_password'}
@@ -77,7 +76,7 @@ def test_sentinel_reports_master(run_module, monkeypatch, fake_redis):
     sentinel = MagicMock()
     sentinel.discover_master.return_value = ('192.0.2.20', 6379)
     sentinel.master_for.return_value = fake_redis
-    monkeypatch.setattr(matchmaker, 'Sentinel', MagicMock(return_value=sentinel))
+    monkeypatch.setattr(redis.sentinel, 'Sentinel', MagicMock(return_value=sentinel))
     failed, result = run_module(matchmaker_info.main, {
         'backend': 'sentinel', 'sentinel_hosts': ['192.0.2.1:26379'], 'login_password': CRED_MASTER})
     assert not failed

@@ -103,8 +103,7 @@ def args_for(receiver, **extra):
 
 def test_documentation_matches_argument_spec(module_spec, compare_doc):
     spec = module_spec(receiver_health)
-    doc = yaml.safe_load(receiver_health.DOCUMENTATION)
-    assert compare_doc(doc['options'], spec['argument_spec']) == []
+    assert compare_doc(receiver_health, spec['argument_spec']) == []
     assert spec['supports_check_mode'] is True
     sub = spec['argument_spec']['matchmaker']
     assert sub['required_if'] == [('backend', 'sentinel', ['sentinel_hosts'])]
