@@ -46,7 +46,8 @@ def default_of(spec):
 
 def render():
     out = []
-    for specs in sorted(ROOT.glob("roles/*/meta/argument_specs.yml")):
+    # The fabric-wide settings first: every other role defaults from them.
+    for specs in sorted(ROOT.glob("roles/*/meta/argument_specs.yml"), key=lambda p: (p.parts[-3] != "zeromq", p)):
         role = specs.parents[1].name
         main = yaml.load(specs.read_text(), SpecLoader)["argument_specs"]["main"]  # noqa: S506 (a SafeLoader)
         out += [f"### `zeromq.messaging.{role}`", "", cell(main.get("short_description", "")), ""]

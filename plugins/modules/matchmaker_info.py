@@ -46,7 +46,7 @@ seealso:
 EXAMPLES = r"""
 - name: List all registrations in the local Redis matchmaker
   zeromq.messaging.matchmaker_info:
-    login_password: "{{ matchmaker_redis_password }}"
+    login_password: "{{ zeromq_redis_password }}"
   register: mm
 
 - name: Fail when a compute node's registration has expired
@@ -61,7 +61,7 @@ EXAMPLES = r"""
       - 192.0.2.10:26379
       - 192.0.2.11:26379
       - 192.0.2.12:26379
-    login_password: "{{ matchmaker_redis_password }}"
+    login_password: "{{ zeromq_redis_password }}"
     topic: scheduler
   register: mm
 

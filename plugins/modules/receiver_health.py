@@ -95,7 +95,7 @@ EXAMPLES = r"""
     timeout: 2
     matchmaker:
       login_host: "{{ matchmaker_redis_host }}"
-      login_password: "{{ matchmaker_redis_password }}"
+      login_password: "{{ zeromq_redis_password }}"
       topic: compute
       node: "{{ rpc_zmq_host }}"
     fail_on_unhealthy: true

@@ -27,15 +27,15 @@ PLAY = f"- ansible.builtin.import_playbook: {SITE}\n"
     ("groups", "host_vars", "expected"),
     [
         (["zeromq_nodes"], {}, "a group zeromq_matchmaker with the Redis host(s)"),
-        (["zeromq_nodes"], {"receiver_matchmaker": "sentinel"}, "three or more for sentinel"),
+        (["zeromq_nodes"], {"zeromq_matchmaker": "sentinel", "zeromq_flavour": "rocky"}, "three or more for sentinel"),
         (
             ["zeromq_nodes", "zeromq_matchmaker"],
             {"matchmaker_redis_bind": "'[\"127.0.0.1\",\"192.0.2.7\"]'"},
-            "matchmaker_redis_password (the password oslo.messaging uses)",
+            "zeromq_redis_password (the password oslo.messaging uses)",
         ),
         (
             ["zeromq_nodes"],
-            {"receiver_matchmaker": "ring", "matchmaker_ring_topics": "'{\"compute\": [\"computes\"]}'"},
+            {"zeromq_matchmaker": "ring", "matchmaker_ring_topics": "'{\"compute\": [\"computes\"]}'"},
             "unknown host or group 'computes'",
         ),
     ],
@@ -50,11 +50,11 @@ def test_unknown_flavour(run_play, failure, service_conf):
     services = f"'[{{\"name\": \"svc\", \"config\": \"{service_conf}\"}}]'"
     rc, tasks = run_play(
         PLAY,
-        inventory(["zeromq_nodes"], receiver_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
-                  oslo_messaging_flavour="juno", oslo_messaging_services=services),
+        inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
+                  zeromq_flavour="juno", oslo_messaging_services=services),
     )
     assert rc != 0
-    assert "oslo_messaging_flavour must be 'kilo'" in failure(tasks)
+    assert "zeromq_flavour must be one of: kilo, rocky, got: juno" in failure(tasks)
     assert service_conf.read_text() == "[DEFAULT]\ndebug = true\n"
 
 
@@ -63,7 +63,7 @@ def test_missing_service_config(run_play, failure, tmp_path):
     services = f"'[{{\"name\": \"nova\", \"config\": \"{missing}\"}}]'"
     rc, tasks = run_play(
         PLAY,
-        inventory(["zeromq_nodes"], receiver_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
+        inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
                   oslo_messaging_services=services),
     )
     assert rc != 0
@@ -74,9 +74,9 @@ def test_missing_service_config(run_play, failure, tmp_path):
 def test_unresolvable_host_name(run_play, failure):
     rc, tasks = run_play(
         PLAY,
-        inventory(["zeromq_nodes"], receiver_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
-                  receiver_zmq_host="no-such-node.invalid"),
+        inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
+                  zeromq_host="no-such-node.invalid"),
     )
     assert rc != 0
     message = failure(tasks)
-    assert "do not resolve on localhost: no-such-node.invalid." in message and "receiver_zmq_host" in message
+    assert "do not resolve on localhost: no-such-node.invalid." in message and "zeromq_host" in message

@@ -19,6 +19,6 @@ def test_unsupported_platform_is_named_with_the_supported_list(run_play, failure
 
 
 def test_relative_ipc_dir_is_refused(run_play, failure):
-    rc, tasks = run_play(PLAY, extra_vars={"libzmq_ipc_dir": "run/openstack"})
+    rc, tasks = run_play(PLAY, extra_vars={"zeromq_ipc_dir": "run/openstack"})
     assert rc != 0
-    assert "libzmq_ipc_dir must be an absolute path (got 'run/openstack')" in failure(tasks)
+    assert "zeromq_ipc_dir an absolute path (got 'run/openstack')" in failure(tasks)

@@ -27,8 +27,9 @@ ONE_HOST = f"""
     {HOST.format("mm1")}
     """
 
-# Tasks allowed to run before the failure: facts and validation only.
-ALLOWED = re.compile(r"^(Validating arguments against arg spec|Gather the platform|Validate the role|Validate the )")
+# Tasks allowed to run before the failure: facts and validation only (the
+# zeromq role's fabric checks included).
+ALLOWED = re.compile(r"^(Validating arguments against arg spec|Gather the platform|Validate the role|Validate the |Check )")
 
 
 def task_names(tasks):
@@ -50,15 +51,18 @@ def assert_stopped_in_validation(rc, tasks, failed_task):
 
 
 def test_exposed_without_passwords_fails(run_play):
-    rc, tasks = run_play(PLAY, ONE_HOST, {"matchmaker_redis_bind": ["127.0.0.1", "192.0.2.10"]})
+    # Clients on this host only (zeromq_redis_host): the fabric check passes, the exposure check must not.
+    rc, tasks = run_play(PLAY, ONE_HOST, {"matchmaker_redis_bind": ["127.0.0.1", "192.0.2.10"],
+                                          "zeromq_redis_host": "127.0.0.1"})
     assert_stopped_in_validation(rc, tasks, "Validate the network exposure and the passwords")
     msg = messages(tasks)
     assert "matchmaker_redis_bind includes non-loopback addresses (192.0.2.10)" in msg
-    assert "matchmaker_redis_password" in msg and "matchmaker_redis_admin_password" in msg
+    assert "zeromq_redis_password" in msg and "matchmaker_redis_admin_password" in msg
 
 
 def test_loopback_only_passes_the_password_check(run_play):
-    _, tasks = run_play(PLAY, ONE_HOST, {"matchmaker_redis_bind": ["127.0.0.1"], "matchmaker_redis_mode": "sentinel"})
+    _, tasks = run_play(PLAY, ONE_HOST, {"matchmaker_redis_bind": ["127.0.0.1"], "zeromq_matchmaker": "sentinel",
+                                         "zeromq_flavour": "rocky", "zeromq_redis_host": "127.0.0.1"})
     names = task_names(tasks)
     # Fails later, at the Sentinel check (one host), not at the password check.
     assert "Validate the network exposure and the passwords" in names
@@ -72,24 +76,25 @@ def test_sentinel_with_two_hosts_fails(run_play):
         {HOST.format("mm2")}
 
         [zeromq_matchmaker:vars]
-        matchmaker_redis_mode=sentinel
-        matchmaker_redis_password=mm-secret
+        zeromq_matchmaker=sentinel
+        zeromq_flavour=rocky
+        zeromq_redis_password=mm-secret
         matchmaker_redis_admin_password=admin-secret
-        matchmaker_redis_sentinel_password=sentinel-secret
+        zeromq_sentinel_password=sentinel-secret
         """, with_output=True)
     assert_stopped_in_validation(rc, tasks, "Validate the Sentinel deployment")
     msg = messages(tasks)
-    assert "matchmaker_redis_mode=sentinel needs at least three hosts in the inventory group 'zeromq_matchmaker'" in msg
+    assert "zeromq_matchmaker=sentinel needs at least three hosts in the inventory group 'zeromq_matchmaker'" in msg
     assert "(found 2: mm1, mm2)" in msg
     # The whole output: every task's result as JSON, and stderr.
-    assert "secret" not in output.replace("matchmaker_redis_sentinel_password", "")
+    assert "secret" not in output.replace("zeromq_sentinel_password", "")
 
 
-def test_bad_mode_fails_in_argument_spec(run_play):
-    rc, tasks = run_play(PLAY, ONE_HOST, {"matchmaker_redis_mode": "cluster"})
+def test_bad_matchmaker_fails_in_argument_spec(run_play):
+    rc, tasks = run_play(PLAY, ONE_HOST, {"zeromq_matchmaker": "cluster"})
     names = task_names(tasks)
     assert rc != 0
     assert len(names) == 1 and names[0].startswith("Validating arguments against arg spec"), names
     msg = messages(tasks)
-    assert "matchmaker_redis_mode" in msg and "standalone, sentinel" in msg
+    assert "zeromq_matchmaker" in msg and "redis, sentinel, ring" in msg
     assert not [name for name, _, result in tasks if result.get("changed")], tasks

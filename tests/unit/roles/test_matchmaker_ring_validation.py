@@ -11,7 +11,7 @@ PLAY = """
 - hosts: all
   gather_facts: false
   vars:
-    matchmaker_ring_file: /nonexistent/zeromq-messaging-test/ring.json
+    zeromq_ring_file: /nonexistent/zeromq-messaging-test/ring.json
     matchmaker_ring_topics: {topics}
   roles:
     - zeromq.messaging.matchmaker_ring

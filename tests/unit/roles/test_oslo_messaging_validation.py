@@ -46,26 +46,26 @@ def service(path):
     ("extra_vars", "expected"),
     [
         pytest.param(
-            {"oslo_messaging_flavour": "queens"},
-            [r"oslo_messaging_flavour must be one of: kilo, rocky"],
+            {"zeromq_flavour": "queens"},
+            [r"zeromq_flavour must be one of: kilo, rocky"],
             id="unknown-flavour",
         ),
         pytest.param(
-            {"oslo_messaging_flavour": "kilo", "oslo_messaging_matchmaker": "sentinel"},
+            {"zeromq_flavour": "kilo", "zeromq_matchmaker": "sentinel"},
             [
-                r"oslo_messaging_matchmaker=sentinel is not available with\s+oslo_messaging_flavour=kilo",
-                r"Set\s+oslo_messaging_matchmaker \(or receiver_matchmaker\) to redis or ring",
+                r"zeromq_matchmaker=sentinel is not available with\s+zeromq_flavour=kilo",
+                r"Set\s+zeromq_matchmaker to redis or ring",
             ],
             id="kilo-sentinel",
         ),
         pytest.param(
-            {"oslo_messaging_flavour": "rocky", "oslo_messaging_matchmaker": "ring"},
-            [r"oslo_messaging_matchmaker=ring is not available with\s+oslo_messaging_flavour=rocky"],
+            {"zeromq_flavour": "rocky", "zeromq_matchmaker": "ring"},
+            [r"zeromq_matchmaker=ring is not available with\s+zeromq_flavour=rocky"],
             id="rocky-ring",
         ),
         pytest.param(
-            {"oslo_messaging_flavour": "rocky", "oslo_messaging_matchmaker": "sentinel"},
-            [r"needs\s+oslo_messaging_sentinel_hosts"],
+            {"zeromq_flavour": "rocky", "zeromq_matchmaker": "sentinel"},
+            [r"needs\s+zeromq_sentinel_hosts"],
             id="sentinel-without-hosts",
         ),
     ],
@@ -102,9 +102,9 @@ def diffs(tasks):
 def test_password_never_printed(run_play, config, flavour):
     # Check and diff mode, even with the config diff on: the password must not show.
     extra_vars = {
-        "oslo_messaging_flavour": flavour,
+        "zeromq_flavour": flavour,
         "oslo_messaging_services": service(config),
-        "oslo_messaging_redis_password": "REDIS-S3CRET",
+        "zeromq_redis_password": "REDIS-S3CRET",
         "oslo_messaging_config_diff": True,
     }
     rc, tasks, output = run_play(PLAY, extra_vars=extra_vars, options=["--diff", "-v"], with_output=True)

@@ -90,7 +90,6 @@ def expected(name, hostname):
         "rpc_zmq_host": hostname,
         "rpc_zmq_matchmaker": "oslo_messaging._drivers.matchmaker_redis.MatchMakerRedis",
         "rpc_zmq_contexts": "1",
-        "rpc_zmq_topic_backlog": "1000",
         "matchmaker_heartbeat_freq": "300",
         "matchmaker_heartbeat_ttl": "600",
     }
