@@ -80,3 +80,24 @@ def test_unresolvable_host_name(run_play, failure):
     assert rc != 0
     message = failure(tasks)
     assert "do not resolve on localhost: no-such-node.invalid." in message and "zeromq_host" in message
+
+
+PREFLIGHT = Path(__file__).resolve().parents[3] / "playbooks" / "preflight.yml"
+EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "inventory" / "example").iterdir())
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[path.name for path in EXAMPLES])
+def test_example_inventory_passes_the_preflight(run_play, example):
+    """The inventory and variable checks, on every host of the example; the hosts themselves are this machine."""
+    throwaway = {name: f"throwaway-{name}" for name in (
+        "vault_zeromq_redis_password", "vault_matchmaker_redis_admin_password", "vault_zeromq_sentinel_password")}
+    rc, tasks = run_play(
+        f"- ansible.builtin.import_playbook: {PREFLIGHT}\n", "",
+        {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}", **throwaway},
+        # The whole inventory is checked (groups, agreement); a controller and a compute are enough as hosts.
+        options=("-i", str(example), "--skip-tags", "zeromq_on_host", "--limit", "controllers:cmp01.example.net"))
+    failed = [(name, host, result.get("msg")) for name, host, result in tasks if result.get("failed")]
+    assert rc == 0 and not failed, failed
+    # Every host went through the role validations.
+    validated = {host for name, host, _ in tasks if name.endswith("Check the receiver settings")}
+    assert "cmp01.example.net" in validated and validated == {host for _, host, _ in tasks}

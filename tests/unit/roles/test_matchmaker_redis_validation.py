@@ -29,7 +29,8 @@ ONE_HOST = f"""
 
 # Tasks allowed to run before the failure: facts and validation only (the
 # zeromq role's fabric checks included).
-ALLOWED = re.compile(r"^(Validating arguments against arg spec|Gather the platform|Validate the role|Validate the |Check )")
+ALLOWED = re.compile(
+    r"^(Validating arguments against arg spec|Gather the platform|Validate the role|Validate the |Check )")
 
 
 def task_names(tasks):
