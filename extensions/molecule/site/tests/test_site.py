@@ -8,6 +8,9 @@ import pytest
 import testinfra
 
 NODES = ["zmq-site-1", "zmq-site-2", "zmq-site-3"]
+# molecule.yml moves both with one variable each.
+PORT = 9601
+REDIS = "matchmaker.zmq-site"
 testinfra_hosts = ["zmq-site-1"]
 
 
@@ -26,8 +29,17 @@ def test_service_config_has_the_fabric_settings(nodes):
         conf = node.file("/etc/zmq-demo/zmq-demo.conf").content_string
         assert "rpc_backend = zmq" in conf
         assert f"rpc_zmq_host = {name}" in conf
-        assert "host = zmq-site-1" in conf.split("[matchmaker_redis]")[1]
+        assert f"rpc_zmq_port = {PORT}" in conf
+        assert f"host = {REDIS}" in conf.split("[matchmaker_redis]")[1]
         assert "greeting = hello from" in conf  # the service's own setting survived
+
+
+def test_receivers_follow_the_fabric_port(nodes):
+    for name, node in nodes.items():
+        receiver = node.file("/etc/oslo/zeromq.conf").content_string
+        assert f"rpc_zmq_port = {PORT}" in receiver and f"host = {REDIS}" in receiver, name
+        assert node.socket(f"tcp://0.0.0.0:{PORT}").is_listening, name
+        assert not node.socket("tcp://0.0.0.0:9501").is_listening, name
 
 
 def test_demo_service_registered_in_the_matchmaker(nodes):
@@ -63,5 +75,5 @@ def test_start_order_survives_reboot(rebooted):
 
 def test_receivers_healthy_after_reboot(rebooted):
     for name, node in rebooted.items():
-        result = node.ansible("zeromq.messaging.receiver_health", "timeout=10", check=False)
+        result = node.ansible("zeromq.messaging.receiver_health", f"port={PORT} timeout=10", check=False)
         assert result["healthy"], (name, result)
