@@ -1,10 +1,12 @@
 """site.yml's preflight stops bad inventories before any host changes."""
 
+import socket
 from pathlib import Path
 
 import pytest
 
 SITE = Path(__file__).resolve().parents[3] / "playbooks" / "site.yml"
+PREFLIGHT = SITE.with_name("preflight.yml")
 HOST = "localhost ansible_connection=local ansible_python_interpreter='{{ ansible_playbook_python }}'"
 
 
@@ -82,7 +84,6 @@ def test_unresolvable_host_name(run_play, failure):
     assert "do not resolve on localhost: no-such-node.invalid." in message and "zeromq_host" in message
 
 
-PREFLIGHT = Path(__file__).resolve().parents[3] / "playbooks" / "preflight.yml"
 EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "inventory" / "example").iterdir())
 
 
@@ -101,3 +102,36 @@ def test_example_inventory_passes_the_preflight(run_play, example):
     # Every host went through the role validations.
     validated = {host for name, host, _ in tasks if name.endswith("Check the receiver settings")}
     assert "cmp01.example.net" in validated and validated == {host for _, host, _ in tasks}
+
+
+def test_service_host_must_be_the_rpc_zmq_host(run_play, failure, tmp_path):
+    conf = tmp_path / "nova.conf"
+    conf.write_text("[DEFAULT]\nhost = compute-17\n[database]\nhost = db1\n")
+    services = f"'[{{\"name\": \"nova-compute\", \"config\": \"{conf}\"}}]'"
+    rc, tasks = run_play(
+        PLAY,
+        inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
+                  oslo_messaging_services=services),
+    )
+    assert rc != 0
+    message = failure(tasks)
+    hostname = socket.gethostname()
+    assert f"Service nova-compute: {conf} sets [DEFAULT] host = compute-17" in message
+    assert f"rpc_zmq_host (zeromq_host) is {hostname}" in message and "Set zeromq_host" in message
+    assert conf.read_text().startswith("[DEFAULT]\nhost = compute-17\n")
+
+
+def test_rpc_zmq_host_defaults_to_the_hostname_not_the_inventory_name(run_play, tmp_path):
+    # The inventory calls this node "localhost"; its services call it by its hostname.
+    conf = tmp_path / "nova.conf"
+    conf.write_text(f"[DEFAULT]\nhost = {socket.gethostname()}\n")
+    services = f"'[{{\"name\": \"nova-compute\", \"config\": \"{conf}\"}}]'"
+    play = PLAY + "- hosts: zeromq_nodes\n  gather_facts: false\n  roles: [zeromq.messaging.zeromq]\n" \
+        "  tasks:\n    - ansible.builtin.debug:\n        msg: \"{{ _zeromq_host_names }}\"\n"
+    rc, tasks = run_play(
+        play.replace("import_playbook: " + str(SITE), "import_playbook: " + str(PREFLIGHT)),
+        inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
+                  oslo_messaging_services=services),
+    )
+    assert rc == 0, [result.get("msg") for _, _, result in tasks if result.get("failed")]
+    assert tasks[-1][2]["msg"] == {"localhost": socket.gethostname()}
