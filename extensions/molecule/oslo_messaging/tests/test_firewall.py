@@ -11,6 +11,8 @@ testinfra_hosts = ["ansible://firewall_ufw"]
 RANGE = "49153:65535"
 SOURCES = ["10.0.0.0/24", "192.0.2.7", "2001:db8::/64"]
 COMMENT = "zeromq.messaging oslo.messaging direct mode"
+# converge.yml's last play: the kilo ports from one network.
+KILO = [(f"{port}/tcp", "ALLOW", "10.0.0.0/24", "zeromq.messaging kilo fabric") for port in ("9501", "6379", "26379")]
 
 # "49153:65535/tcp            ALLOW       10.0.0.0/24                # comment"
 RULE = re.compile(
@@ -39,7 +41,7 @@ def test_ufw_is_active(ufw_status):
 
 def test_exactly_one_allow_rule_per_source(rules):
     # The kilo and the second rocky run (manage_firewall false) add nothing; no duplicates.
-    assert sorted(rules) == sorted((f"{RANGE}/tcp", "ALLOW", src, COMMENT) for src in SOURCES)
+    assert sorted(rules) == sorted([(f"{RANGE}/tcp", "ALLOW", src, COMMENT) for src in SOURCES] + KILO)
 
 
 @pytest.mark.parametrize(

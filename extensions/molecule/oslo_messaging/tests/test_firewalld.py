@@ -11,9 +11,13 @@ testinfra_hosts = ["ansible://firewall_firewalld"]
 RANGE = "49153-65535"
 SOURCES = {"10.0.0.0/24": "ipv4", "192.0.2.7": "ipv4", "2001:db8::/64": "ipv6"}
 # firewalld's normalised form of the role's rules.
+# converge.yml's last play: the kilo ports from one network.
+KILO_PORTS = ("9501", "6379", "26379")
 EXPECTED = sorted(
-    f'rule family="{family}" source address="{src}" port port="{RANGE}" protocol="tcp" accept'
-    for src, family in SOURCES.items()
+    [f'rule family="{family}" source address="{src}" port port="{RANGE}" protocol="tcp" accept'
+     for src, family in SOURCES.items()]
+    + [f'rule family="ipv4" source address="10.0.0.0/24" port port="{port}" protocol="tcp" accept'
+       for port in KILO_PORTS]
 )
 
 
@@ -43,3 +47,8 @@ def allow_chain(host):
 def test_rule_loaded_in_nftables(allow_chain, source, family):
     match = "ip6 saddr" if family == "ipv6" else "ip saddr"
     assert allow_chain.count(f"{match} {source} tcp dport {RANGE} accept") == 1, allow_chain
+
+
+@pytest.mark.parametrize("port", KILO_PORTS)
+def test_kilo_port_loaded_in_nftables(allow_chain, port):
+    assert allow_chain.count(f"ip saddr 10.0.0.0/24 tcp dport {port} accept") == 1, allow_chain
