@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Deployment wall time on the lab: first converge, idempotent re-run, facts-only play.
 
-    benchmarks/deploy_bench.py            (recreates the lab: tools/lab.sh down, then up without site.yml)
+    benchmarks/deploy_bench.py                   (recreates the lab: tools/lab.sh down, then up without site.yml)
+    benchmarks/deploy_bench.py --baseline REV    also converges and re-runs REV's site.yml first, on the same
+                                                 hosts in the same run: the "before" of a change
 
 Prints a table; the ratio re-run / facts-only is the overhead of checking a
 converged fabric against merely contacting its hosts (target <= 3). A play of
@@ -33,17 +35,17 @@ NOOP = """
 """ + "".join(f"    - name: No-op {n}\n      ansible.builtin.ping:\n" for n in range(NOOP_TASKS))
 
 
-def env():
+def env(tree=ROOT):
     paths = os.environ.get("PATH", "")
     return dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{paths}",
-                ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"))
+                ANSIBLE_COLLECTIONS_PATH=str(tree / ".cache" / "collections"))
 
 
-def playbook(path, *extra):
-    """Run a playbook on the lab inventory; return (seconds, recap lines)."""
+def playbook(path, *extra, tree=ROOT):
+    """Run a playbook on the lab inventory of TREE (a checkout); return (seconds, recap lines)."""
     cmd = ["ansible-playbook", "-i", "inventory/lab", "-e", f"@{SECRETS}", str(path), *extra]
     start = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, cwd=tree, env=env(tree), capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - start
     if proc.returncode:
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
@@ -55,25 +57,46 @@ def changed(recap):
     return sum(int(line.split("changed=")[1].split()[0]) for line in recap)
 
 
+def baseline(rev, workdir):
+    """Converge, then time the idempotent re-run of REV's own site.yml (its inventory, its roles)."""
+    tree = Path(workdir) / "baseline"
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=ROOT, check=True, capture_output=True)
+    try:
+        link = tree / ".cache" / "collections" / "ansible_collections" / "zeromq" / "messaging"
+        link.parent.mkdir(parents=True)
+        link.symlink_to(tree)
+        first, first_recap = playbook("playbooks/site.yml", tree=tree)
+        rerun, rerun_recap = playbook("playbooks/site.yml", tree=tree)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+    return [(f"{rev[:10]} first", first, changed(first_recap)), (f"{rev[:10]} re-run", rerun, changed(rerun_recap))]
+
+
 def main():
+    rev = sys.argv[sys.argv.index("--baseline") + 1] if "--baseline" in sys.argv else None
     subprocess.run(["tools/lab.sh", "down"], cwd=ROOT, check=False, capture_output=True)
     subprocess.run(["tools/lab.sh", "hosts"], cwd=ROOT, check=True)
     with tempfile.NamedTemporaryFile("w", suffix=".yml") as facts, \
-            tempfile.NamedTemporaryFile("w", suffix=".yml") as noop:
+            tempfile.NamedTemporaryFile("w", suffix=".yml") as noop, tempfile.TemporaryDirectory() as workdir:
         facts.write(FACTS_ONLY)
         facts.flush()
         noop.write(NOOP)
         noop.flush()
+        before = baseline(rev, workdir) if rev else []
         first, first_recap = playbook("playbooks/site.yml")
         rerun, rerun_recap = playbook("playbooks/site.yml")
         facts_only, _ = playbook(facts.name)
         noops, _ = playbook(noop.name)
-    rows = [("first converge", first, changed(first_recap)), ("idempotent re-run", rerun, changed(rerun_recap)),
+    # After a baseline, the first converge is an upgrade of the baseline's fabric.
+    rows = [*before, ("upgrade converge" if before else "first converge", first, changed(first_recap)),
+            ("idempotent re-run", rerun, changed(rerun_recap)),
             ("facts-only play", facts_only, 0), (f"{NOOP_TASKS} no-op tasks", noops, 0)]
-    print(f"{'run':<20}{'seconds':>10}{'changed':>10}{'x facts-only':>14}")
+    print(f"{'run':<22}{'seconds':>10}{'changed':>10}{'x facts-only':>14}")
     for name, seconds, count in rows:
-        print(f"{name:<20}{seconds:>10.1f}{count:>10}{seconds / facts_only:>14.2f}")
+        print(f"{name:<22}{seconds:>10.1f}{count:>10}{seconds / facts_only:>14.2f}")
     print(f"\nre-run / facts-only = {rerun / facts_only:.2f} (target <= 3)")
+    if before:
+        print(f"re-run / {rev[:10]} re-run = {rerun / before[1][1]:.2f}")
 
 
 if __name__ == "__main__":
