@@ -1,5 +1,6 @@
 """site.yml's preflight stops bad inventories before any host changes."""
 
+import json
 import socket
 from pathlib import Path
 
@@ -23,6 +24,13 @@ def inventory(groups, **host_vars):
 
 
 PLAY = f"- ansible.builtin.import_playbook: {SITE}\n"
+
+
+def ring_node(**host_vars):
+    """A one-node ring fabric, its only service (if any) given as name=config path."""
+    services = [{"name": name, "config": str(path)} for name, path in host_vars.pop("services", {}).items()]
+    return inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
+                     **({"oslo_messaging_services": f"'{json.dumps(services)}'"} if services else {}), **host_vars)
 
 
 @pytest.mark.parametrize(
@@ -49,12 +57,7 @@ def test_bad_inventory_fails_in_preflight(run_play, failure, groups, host_vars, 
 
 
 def test_unknown_flavour(run_play, failure, service_conf):
-    services = f"'[{{\"name\": \"svc\", \"config\": \"{service_conf}\"}}]'"
-    rc, tasks = run_play(
-        PLAY,
-        inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
-                  zeromq_flavour="juno", oslo_messaging_services=services),
-    )
+    rc, tasks = run_play(PLAY, ring_node(services={"svc": service_conf}, zeromq_flavour="juno"))
     assert rc != 0
     assert "zeromq_flavour must be one of: kilo, rocky, got: juno" in failure(tasks)
     assert service_conf.read_text() == "[DEFAULT]\ndebug = true\n"
@@ -62,23 +65,14 @@ def test_unknown_flavour(run_play, failure, service_conf):
 
 def test_missing_service_config(run_play, failure, tmp_path):
     missing = tmp_path / "nova" / "nova.conf"
-    services = f"'[{{\"name\": \"nova\", \"config\": \"{missing}\"}}]'"
-    rc, tasks = run_play(
-        PLAY,
-        inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
-                  oslo_messaging_services=services),
-    )
+    rc, tasks = run_play(PLAY, ring_node(services={"nova": missing}))
     assert rc != 0
     message = failure(tasks)
     assert str(missing) in message and "nova" in message
 
 
 def test_unresolvable_host_name(run_play, failure):
-    rc, tasks = run_play(
-        PLAY,
-        inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
-                  zeromq_host="no-such-node.invalid"),
-    )
+    rc, tasks = run_play(PLAY, ring_node(zeromq_host="no-such-node.invalid"))
     assert rc != 0
     message = failure(tasks)
     assert "do not resolve on localhost: no-such-node.invalid." in message and "zeromq_host" in message
@@ -107,12 +101,7 @@ def test_example_inventory_passes_the_preflight(run_play, example):
 def test_service_host_must_be_the_rpc_zmq_host(run_play, failure, tmp_path):
     conf = tmp_path / "nova.conf"
     conf.write_text("[DEFAULT]\nhost = compute-17\n[database]\nhost = db1\n")
-    services = f"'[{{\"name\": \"nova-compute\", \"config\": \"{conf}\"}}]'"
-    rc, tasks = run_play(
-        PLAY,
-        inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
-                  oslo_messaging_services=services),
-    )
+    rc, tasks = run_play(PLAY, ring_node(services={"nova-compute": conf}))
     assert rc != 0
     message = failure(tasks)
     hostname = socket.gethostname()
@@ -125,13 +114,8 @@ def test_rpc_zmq_host_defaults_to_the_hostname_not_the_inventory_name(run_play, 
     # The inventory calls this node "localhost"; its services call it by its hostname.
     conf = tmp_path / "nova.conf"
     conf.write_text(f"[DEFAULT]\nhost = {socket.gethostname()}\n")
-    services = f"'[{{\"name\": \"nova-compute\", \"config\": \"{conf}\"}}]'"
     play = PLAY + "- hosts: zeromq_nodes\n  gather_facts: false\n  roles: [zeromq.messaging.zeromq]\n" \
         "  tasks:\n    - ansible.builtin.debug:\n        msg: \"{{ _zeromq_host_names }}\"\n"
-    rc, tasks = run_play(
-        play.replace("import_playbook: " + str(SITE), "import_playbook: " + str(PREFLIGHT)),
-        inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
-                  oslo_messaging_services=services),
-    )
+    rc, tasks = run_play(play.replace(str(SITE), str(PREFLIGHT)), ring_node(services={"nova-compute": conf}))
     assert rc == 0, [result.get("msg") for _, _, result in tasks if result.get("failed")]
     assert tasks[-1][2]["msg"] == {"localhost": socket.gethostname()}
