@@ -68,6 +68,11 @@ def service(path):
             [r"needs\s+zeromq_sentinel_hosts"],
             id="sentinel-without-hosts",
         ),
+        pytest.param(
+            {"zeromq_flavour": "rocky", "oslo_messaging_zmq_use_pub_sub": True},
+            [r"need oslo-messaging-zmq-proxy\s+instances", r"Set both to false"],
+            id="proxy-switch-without-proxy",
+        ),
     ],
 )
 def test_bad_variables_fail_before_any_change(run_play, failure, config, extra_vars, expected):

@@ -122,7 +122,7 @@ def expected(name, hostname):
     else:
         owned = {("oslo_messaging_zmq", k): v for k, v in rocky_zmq.items()}
         owned[("oslo_messaging_zmq", "rpc_zmq_matchmaker")] = "sentinel"
-        owned[("oslo_messaging_zmq", "use_pub_sub")] = "true"
+        owned[("oslo_messaging_zmq", "rpc_zmq_serialization")] = "msgpack"
         owned[("DEFAULT", "transport_url")] = "zmq+sentinel://10.0.0.11:26379,10.0.0.12:26379/oslo-messaging-zeromq"
         owned.update({("matchmaker_redis", k): v for k, v in timeouts.items()})
         owned[("matchmaker_redis", "sentinel_group_name")] = "oslo-messaging-zeromq"
