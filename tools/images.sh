@@ -27,7 +27,8 @@ kilo_image() {
   echo "images: building $image from $base and tools/kilo (a few minutes)"
   start=$SECONDS
   tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
+  # shellcheck disable=SC2064  # tmp is local: expand it now
+  trap "rm -rf '$tmp'" EXIT
   cp "$ROOT/tools/kilo/Dockerfile" "$ROOT/tools/kilo/requirements-kilo.txt" "$tmp/"
   # Containers trust what this machine trusts (an HTTPS proxy may sit in between).
   cp "${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$tmp/ca.crt"
