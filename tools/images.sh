@@ -1,10 +1,40 @@
 #!/usr/bin/env bash
 # Make sure the systemd base image for each distro exists, as zeromq-messaging/<distro>.
-# Usage: tools/images.sh DISTRO...   e.g. debian11 debian12 debian13 ubuntu2404 rockylinux9
+# Usage: tools/images.sh DISTRO...   e.g. debian11 debian12 debian13 ubuntu2404 rockylinux9 debian12-rocky
 # A public systemd+Ansible image is pulled when a registry answers; Debian
 # releases are otherwise built locally (mmdebstrap + docker import), once.
+# <base>-<name> is a test image: tools/<name>/Dockerfile built on top of
+# zeromq-messaging/<base>, rebuilt when that directory or the base changes.
 # Exit status 3: the image can be neither pulled nor built here.
 set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Build tools/<name>/ on zeromq-messaging/<base>, labelled with a hash of both.
+layer() {
+  local image=$1 base=${2%%-*} recipe=$ROOT/tools/${2#*-} hash ctx
+  [[ -f $recipe/Dockerfile ]] || { echo "images: $image: no recipe $recipe/Dockerfile" >&2; return 3; }
+  "$ROOT/tools/images.sh" "$base" >/dev/null || return
+  hash=$( (docker image inspect -f '{{.Id}}' "zeromq-messaging/$base"
+           cd "$recipe" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)
+  if [[ $(docker image inspect -f '{{index .Config.Labels "zeromq-messaging.recipe"}}' "$image" 2>/dev/null) == "$hash" ]]; then
+    echo "images: $image present"
+    return
+  fi
+  echo "images: building $image from tools/${2#*-}/ on zeromq-messaging/$base"
+  ctx=$(mktemp -d)
+  cp -a "$recipe/." "$ctx/"
+  # Package downloads in the build may go through this machine's TLS proxy.
+  cp /etc/ssl/certs/ca-certificates.crt "$ctx/host-ca.crt"
+  SECONDS=0
+  if ! docker build --build-arg "BASE=zeromq-messaging/$base" --label "zeromq-messaging.recipe=$hash" \
+    -t "$image" "$ctx" >"$ctx.log" 2>&1; then
+    tail -30 "$ctx.log" >&2
+    rm -rf "$ctx" "$ctx.log"
+    return 1
+  fi
+  rm -rf "$ctx" "$ctx.log"
+  echo "images: $image built in ${SECONDS} s"
+}
 
 declare -A debian_suite=([debian11]=bullseye [debian12]=bookworm [debian13]=trixie)
 # What Ansible and a systemd host need; nothing project-specific.
@@ -13,6 +43,10 @@ include=python3,python3-apt,systemd,systemd-sysv,dbus,iproute2,procps,ca-certifi
 status=0
 for distro in "$@"; do
   image="zeromq-messaging/$distro"
+  if [[ $distro == *-* ]]; then
+    layer "$image" "$distro" || status=$?
+    continue
+  fi
   if docker image inspect "$image" >/dev/null 2>&1; then
     echo "images: $image present"
     continue
