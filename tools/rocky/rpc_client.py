@@ -39,7 +39,8 @@ def main():
     conf = cfg.CONF
     conf(["--config-file", args.config_file], project="rocky-client")
     transport = oslo_messaging.get_rpc_transport(conf)
-    target = oslo_messaging.Target(topic=args.topic, server=getattr(args, "server", None), fanout=args.command == "fanout")
+    server = getattr(args, "server", None)
+    target = oslo_messaging.Target(topic=args.topic, server=server, fanout=args.command == "fanout")
     client = oslo_messaging.RPCClient(transport, target, timeout=args.timeout)
     try:
         if args.command == "call":
