@@ -1,60 +1,59 @@
 #!/usr/bin/env bash
 # Make sure the systemd base image for each distro exists, as zeromq-messaging/<distro>.
-# Usage: tools/images.sh DISTRO...   e.g. debian11 debian12 debian13 ubuntu2404 rockylinux9
+# Usage: tools/images.sh DISTRO...   e.g. debian11 debian12 debian13 ubuntu2404 rockylinux9 debian12-rocky
 # A public systemd+Ansible image is pulled when a registry answers; Debian
 # releases are otherwise built locally (mmdebstrap + docker import), once.
-# debian11-kilo (oslo.messaging 1.8.3 on Python 2.7, tools/kilo) is built from
-# the local debian11 image, and again whenever its recipe or that base changes.
+# <base>-<name> is a test image: tools/<name>/Dockerfile built on top of
+# zeromq-messaging/<base>, rebuilt when that directory or the base changes
+# (debian11-kilo: oslo.messaging 1.8.3, debian12-rocky: 8.1.4). A recipe's
+# context.sh, when there is one, adds what the build needs to its context.
 # Exit status 3: the image can be neither pulled nor built here.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Build tools/<name>/ on zeromq-messaging/<base>, labelled with a hash of both.
+layer() {
+  local image=$1 base=${2%%-*} recipe=$ROOT/tools/${2#*-} hash ctx
+  [[ -f $recipe/Dockerfile ]] || { echo "images: $image: no recipe $recipe/Dockerfile" >&2; return 3; }
+  "$ROOT/tools/images.sh" "$base" >/dev/null || return
+  hash=$( (docker image inspect -f '{{.Id}}' "zeromq-messaging/$base"
+           cd "$recipe" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)
+  if [[ $(docker image inspect -f '{{index .Config.Labels "zeromq-messaging.recipe"}}' "$image" 2>/dev/null) == "$hash" ]]; then
+    echo "images: $image present"
+    return
+  fi
+  echo "images: building $image from tools/${2#*-}/ on zeromq-messaging/$base"
+  ctx=$(mktemp -d)
+  cp -a "$recipe/." "$ctx/"
+  # Package downloads in the build may go through this machine's TLS proxy.
+  cp /etc/ssl/certs/ca-certificates.crt "$ctx/host-ca.crt"
+  if [[ -f $recipe/context.sh ]] && ! "$recipe/context.sh" "$ctx"; then
+    echo "images: $image: $recipe/context.sh failed" >&2
+    rm -rf "$ctx"
+    return 1
+  fi
+  SECONDS=0
+  if ! docker build --build-arg "BASE=zeromq-messaging/$base" --label "zeromq-messaging.recipe=$hash" \
+    -t "$image" "$ctx" >"$ctx.log" 2>&1; then
+    tail -30 "$ctx.log" >&2
+    rm -rf "$ctx" "$ctx.log"
+    return 1
+  fi
+  rm -rf "$ctx" "$ctx.log"
+  # Build stages a recipe labels zeromq-messaging.stage are not kept.
+  docker image prune -f --filter label=zeromq-messaging.stage >/dev/null
+  echo "images: $image built in ${SECONDS} s"
+}
 
 declare -A debian_suite=([debian11]=bullseye [debian12]=bookworm [debian13]=trixie)
 # What Ansible and a systemd host need; nothing project-specific.
 include=python3,python3-apt,systemd,systemd-sysv,dbus,iproute2,procps,ca-certificates,sudo
 
-# The Kilo test image: its label records the recipe it was built from.
-kilo_image() {
-  local image=zeromq-messaging/debian11-kilo base=zeromq-messaging/debian11 recipe built tmp start old
-  "$0" debian11 >/dev/null
-  recipe=$( (cat "$ROOT/tools/kilo/Dockerfile" "$ROOT/tools/kilo/requirements-kilo.txt"
-             docker image inspect -f '{{.Id}}' "$base") | sha256sum | cut -d' ' -f1)
-  built=$(docker image inspect -f '{{index .Config.Labels "zeromq-messaging.recipe"}}' "$image" 2>/dev/null || true)
-  if [[ $built == "$recipe" ]]; then
-    echo "images: $image present"
-    return
-  fi
-  echo "images: building $image from $base and tools/kilo (a few minutes)"
-  start=$SECONDS
-  tmp=$(mktemp -d)
-  # shellcheck disable=SC2064  # tmp is local: expand it now
-  trap "rm -rf '$tmp'" EXIT
-  cp "$ROOT/tools/kilo/Dockerfile" "$ROOT/tools/kilo/requirements-kilo.txt" "$tmp/"
-  # Containers trust what this machine trusts (an HTTPS proxy may sit in between).
-  cp "${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$tmp/ca.crt"
-  # No get-pip for Python 2.7 here: the last pip wheel for it, checked against its PyPI hash.
-  "$ROOT/.venv/bin/python" -m pip download -q --isolated --disable-pip-version-check --cert "$tmp/ca.crt" \
-    --no-deps --only-binary :all: --python-version 2.7 -d "$tmp" pip==20.3.4
-  echo "217ae5161a0e08c0fb873858806e3478c9775caffce5168b50ec885e358c199d  $tmp/pip-20.3.4-py2.py3-none-any.whl" \
-    | sha256sum -c --quiet
-  old=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
-  if ! DOCKER_BUILDKIT=0 docker build --build-arg BASE="$base" --label zeromq-messaging.recipe="$recipe" \
-      -t "$image" "$tmp" >"$tmp/build.log" 2>&1; then
-    tail -30 "$tmp/build.log" >&2
-    echo "images: building $image failed" >&2
-    exit 1
-  fi
-  docker image prune -f --filter label=zeromq-messaging.stage=kilo-build >/dev/null
-  if [[ -n $old ]]; then docker image rm "$old" >/dev/null 2>&1 || true; fi
-  rm -rf "$tmp"
-  echo "images: $image built ($((SECONDS - start)) s)"
-}
-
 status=0
 for distro in "$@"; do
   image="zeromq-messaging/$distro"
-  if [[ $distro == debian11-kilo ]]; then
-    kilo_image
+  if [[ $distro == *-* ]]; then
+    layer "$image" "$distro" || status=$?
     continue
   fi
   if docker image inspect "$image" >/dev/null 2>&1; then

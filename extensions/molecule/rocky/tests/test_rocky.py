@@ -1,0 +1,132 @@
+"""After site.yml: real oslo.messaging 8.1.4 servers and a client, configured only by the role, talk.
+
+Servers (rocky-demo, their own user) on zmq-rocky-1 and -2; the client runs as
+rocky-client on zmq-rocky-3. Every message goes through the real driver in
+direct mode, found through the real Redis matchmaker.
+"""
+
+import json
+import subprocess
+import time
+import uuid
+
+import pytest
+import testinfra
+
+SERVERS = ["zmq-rocky-1", "zmq-rocky-2"]
+CLIENT = "zmq-rocky-3"
+NODES = [*SERVERS, CLIENT]
+RECORD = "/var/lib/rocky-demo/received.jsonl"
+
+
+@pytest.fixture(scope="module")
+def nodes():
+    # docker exec, not Ansible: a command takes milliseconds instead of seconds.
+    return {n: testinfra.get_host(f"docker://{n}") for n in NODES}
+
+
+def client(nodes, *args):
+    """Run the client CLI as its own user on the client node; its JSON output."""
+    cmd = "runuser -u rocky-client -- rocky-rpc-client --config-file /etc/rocky-client/rocky-client.conf " + " ".join(
+        f"'{a}'" for a in args)
+    out = nodes[CLIENT].run(f"timeout 60 {cmd}")
+    assert out.rc == 0, (args, out.stdout, out.stderr)
+    return json.loads(out.stdout)
+
+
+def recorded(node):
+    """Tags of the casts a server recorded."""
+    f = node.file(RECORD)
+    return [json.loads(line)["tag"] for line in f.content_string.splitlines()] if f.exists else []
+
+
+def until_recorded(node, tag):
+    for _ in range(20):
+        if tag in recorded(node):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_config_comes_from_the_role(nodes):
+    for name, node in nodes.items():
+        conf_file = "/etc/rocky-client/rocky-client.conf" if name == CLIENT else "/etc/rocky-demo/rocky-demo.conf"
+        conf = node.file(conf_file).content_string
+        assert "transport_url = zmq+redis://:rocky-test-matchmaker@zmq-rocky-1:6379/" in conf, name
+        assert f"rpc_zmq_host = {name}" in conf.split("[oslo_messaging_zmq]")[1], name
+        assert "debug = false" in conf, name  # the service's own settings survived
+
+
+def test_servers_run_as_their_own_user(nodes):
+    for name in SERVERS:
+        node = nodes[name]
+        assert node.service("rocky-demo").is_running, name
+        pid = node.check_output("systemctl show -p MainPID --value rocky-demo")
+        assert node.check_output(f"ps -o user= -p {pid}") == "rocky-demo", name
+
+
+def test_servers_registered_their_router_endpoints(nodes):
+    redis = nodes["zmq-rocky-1"]
+    for name in SERVERS:
+        out = redis.check_output(
+            f"redis-cli --no-auth-warning --user admin --pass rocky-test-admin smembers ROUTER/rocky-demo/{name}")
+        host, port = out.split(":")
+        assert host == name and 49153 <= int(port) < 65536, out
+
+
+def test_call_each_server_directly(nodes):
+    for name in SERVERS:
+        replies = client(nodes, "call", "--server", name, "--count", "3", "direct")
+        assert [r["server"] for r in replies] == [name] * 3
+        assert [r["text"] for r in replies] == ["direct 0", "direct 1", "direct 2"]
+
+
+def test_round_robin_calls_reach_every_server(nodes):
+    replies = client(nodes, "call", "--count", "8", "rr")
+    assert {r["server"] for r in replies} == set(SERVERS)
+
+
+def test_casts_reach_only_their_server(nodes):
+    tags = {name: f"cast-{name}-{uuid.uuid4().hex[:8]}" for name in SERVERS}
+    for name, tag in tags.items():
+        assert client(nodes, "cast", "--server", name, tag) == {"sent": tag}
+    for name, tag in tags.items():
+        assert until_recorded(nodes[name], tag), name
+        other = tags[SERVERS[1 - SERVERS.index(name)]]
+        assert other not in recorded(nodes[name]), name
+
+
+def test_fanout_cast_reaches_every_server(nodes):
+    tag = f"fanout-{uuid.uuid4().hex[:8]}"
+    client(nodes, "fanout", tag)
+    for name in SERVERS:
+        assert until_recorded(nodes[name], tag), name
+
+
+def test_server_exception_returns_to_the_caller(nodes):
+    result = client(nodes, "fail", "--server", "zmq-rocky-2", "boom")
+    assert result == {"exception": "ValueError", "message": "zmq-rocky-2 refuses: boom"}
+
+
+@pytest.fixture(scope="module")
+def rebooted(nodes):
+    """Restart every container (a reboot for systemd) and wait until each has booted."""
+    subprocess.run(["docker", "restart", *NODES], check=True, capture_output=True)
+    for node in nodes.values():
+        for _ in range(120):
+            if node.run("systemctl is-system-running").stdout.strip() in ("running", "degraded"):
+                break
+            time.sleep(1)
+    return nodes
+
+
+def test_calls_work_again_after_a_reboot(rebooted):
+    for name in SERVERS:
+        # A server registers when it starts; give it a bounded while.
+        for _ in range(30):
+            if rebooted[name].service("rocky-demo").is_running:
+                break
+            time.sleep(1)
+        replies = client(rebooted, "call", "--server", name, "after-reboot")
+        assert replies == [{"server": name, "text": "after-reboot 0"}]
+    assert {r["server"] for r in client(rebooted, "call", "--count", "8", "rr")} == set(SERVERS)
