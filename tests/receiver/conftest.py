@@ -68,8 +68,11 @@ class Receiver:
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
-        self.proc = subprocess.Popen(netns_prefix(netns) + [PYTHON, RECEIVER, "--config-file", self.conf],
-                                     env=env, stderr=subprocess.PIPE, text=True)
+        # A file, not a pipe: nobody reads the log while the test runs.
+        self.log_path = tmp_path / f"{name}.log"
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(netns_prefix(netns) + [PYTHON, RECEIVER, "--config-file", self.conf],
+                                         env=env, stderr=log)
         self.wait_notify("READY=1")
         self.context = zmq.Context()
 
@@ -108,7 +111,6 @@ class Receiver:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.proc.stderr.close()
         self.notify.close()
         self.context.destroy(linger=0)
 
