@@ -458,13 +458,14 @@ class Receiver:
         return self._fd_count + FDS_PER_ROUTE > self._fd_limit - self._fd_reserve
 
     def _sweep(self):
-        """Routes nobody uses, oldest first, for one turn of the clock.
+        """Routes nobody uses, oldest first, for two turns of the clock.
 
-        A route that forwarded since the last sweep or has a consumer gets a
-        second chance: it moves to the young end.
+        Every route looked at moves to the young end; one that forwarded since
+        the last look is spared once (a second chance), one with a consumer
+        always.
         """
         topics = self._topics
-        for _ in range(len(topics)):
+        for _ in range(2 * len(topics)):
             topic, route = topics.popitem(last=False)
             topics[topic] = route
             if route.forwarded != route.seen:
