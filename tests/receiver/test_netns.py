@@ -150,10 +150,14 @@ def test_allowlist_refuses_unlisted_peer_and_accepts_listed(namespaces, start_re
     refused = fabric(conf, "send", f"t.{ip_a}", "x", "--timeout", "2", netns=ns_b)
     assert refused.returncode == 1
     assert "did not accept" in refused.stderr
+    # Every refused handshake is counted (the sender retried for 2 s).
+    wait_until(lambda: rx.stats()["rejections"]["refused_peer"] >= 1, what="a counted refusal")
     accepted = fabric(conf, "send", f"t.{ip_a}", "x", "--timeout", "5", netns=ns_c)
     assert accepted.returncode == 0, accepted.stderr
     wait_until(lambda: rx.stats()["received"] == 1, what="allowed message")
-    assert rx.stats()["received"] == 1
+    stats = rx.stats()
+    assert stats["received"] == 1
+    assert stats["rejections"]["handshake_failed"] == 0
 
 
 def test_sigterm_exits_zero_promptly(namespaces, start_receiver):
