@@ -52,10 +52,13 @@ MEMORY_FACTOR = 1.5
 MEMORY_BASE = 64 * 1024 * 1024
 # How long a count of open descriptors is trusted on the route-opening path.
 FD_RECOUNT = 0.1
+# After a sweep found nothing to reclaim or evict, the next one waits this
+# long: under a flood every further message would sweep all routes again.
+SWEEP_BACKOFF = 0.1
 # Message drops (after routing) and rejections, by reason, as in the stats.
 DROPS = ("backlog_full", "budget", "oversize", "evicted", "expired_reply")
 REJECTIONS = ("invalid", "route_cap", "refused_peer", "handshake_failed", "accept_failed")
-# PULL socket monitor events that mean a refused connection.
+# PULL socket monitor events: a connection refused, or one that failed.
 MONITORED = {
     int(zmq.EVENT_HANDSHAKE_FAILED_AUTH): "refused_peer",
     int(zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL): "handshake_failed",
@@ -116,8 +119,6 @@ def memory():
                 name, value = line.split(":", 1)
                 found[name] = int(value.split()[0]) * 1024
     return {"rss": found.get("VmRSS"), "peak_rss": found.get("VmHWM")}
-
-
 
 
 class Route:
@@ -192,6 +193,7 @@ class Receiver:
         self._held_bytes = 0
         self._fd_limit, self._max_routes, self._fd_reserve = None, cfg.max_routes, cfg.fd_reserve
         self._fd_count, self._fd_counted = 0, float("-inf")
+        self._no_route_until = self._no_room_until = 0.0
         self._started = time.monotonic()
         self._stopping = False
         self._auth = None
@@ -295,18 +297,24 @@ class Receiver:
         self.context.term()
 
     def _flush_at_exit(self, deadline):
-        """Forward what libzmq already took in, then wait for consumers to drain."""
+        """Forward what libzmq already took in, then let consumers drain the backlogs.
+
+        The TCP socket stays open meanwhile: what arrives is forwarded too
+        instead of being lost when it closes.
+        """
+        self._poller.unregister(self._control)
+        self._poller.unregister(self._monitor)
         while time.monotonic() < deadline:
             before = self.received
             self._drain()
             if self.received == before:
                 break
-        for sock in (self._pull, self._control, self._monitor):
-            self._poller.unregister(sock)
         while self._waiting() and time.monotonic() < deadline:
             timeout = max(1, int((deadline - time.monotonic()) * 1000))
             for sock, event in self._poller.poll(timeout):
-                if sock == self._wakeup:
+                if sock is self._pull:
+                    self._drain()
+                elif sock == self._wakeup:
                     os.read(self._wakeup, 512)
                 else:
                     self._on_route_event(sock, event)
@@ -480,9 +488,12 @@ class Receiver:
 
     def _reclaim_route(self):
         """Close the oldest route nobody uses (its backlog counted as evicted)."""
-        for route in self._sweep():
-            self._close_route(route)
-            return
+        now = time.monotonic()
+        if now >= self._no_route_until:
+            for route in self._sweep():
+                self._close_route(route)
+                return
+            self._no_route_until = now + SWEEP_BACKOFF
         raise RouteCap(f"route cap: {len(self._topics)} routes in use, "
                        f"{self._fd_count} of {self._fd_limit} descriptors open")
 
@@ -547,6 +558,10 @@ class Receiver:
 
     def _make_room(self, route, size):
         """Evict the oldest unconsumed backlogs so the newest traffic still fits."""
+        now = time.monotonic()
+        if now < self._no_room_until:
+            return
+        self._no_room_until = now + SWEEP_BACKOFF
         for victim in self._sweep():
             if victim is not route and victim.bytes:
                 dropped = self._discard_backlog(victim)
@@ -554,6 +569,7 @@ class Receiver:
                 self._log_drop("topic %s: backlog budget full, %d messages evicted",
                                victim.topic, dropped)
                 if self._queued_bytes + size <= self.cfg.backlog_bytes:
+                    self._no_room_until = 0.0
                     return
 
     def _enqueue(self, route, head, topic):
