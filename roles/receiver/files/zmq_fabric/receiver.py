@@ -30,6 +30,10 @@ RCVMORE = int(zmq.RCVMORE)
 # Frames every oslo message repeats (frame 2), shared by backlogged messages.
 _SHARED = {frame: frame for frame in (b"cast", b"impl_zmq_v2")}
 _SHARED_MAX = max(len(frame) for frame in _SHARED)
+# Opening a route (bind, maybe reclaim) costs about as much as forwarding this
+# many messages: counted against BATCH so a flood of new topics cannot keep
+# the control socket waiting.
+ROUTE_OPEN_COST = 32
 # Bounds the topic-frame cache when peers send many distinct fanout suffixes.
 ROUTE_CACHE_MAX = 10000
 # Replies to a Kilo call: the caller's SUB subscribes to the msg_id (frame 0).
@@ -373,16 +377,20 @@ class Receiver:
         recv = self._pull.recv
         more = self._pull.get
         routes = self._routes
-        count = 0
+        count = work = 0
         try:
-            while count < BATCH:
+            while work < BATCH:
                 head = recv(NOBLOCK)
                 count += 1
+                work += 1
                 if not more(RCVMORE):
                     self._reject(b"", "invalid", "single-frame message")
                     continue
                 topic = recv(NOBLOCK)
-                route = routes.get(topic) or self._open_route(topic)
+                route = routes.get(topic)
+                if route is None:
+                    route = self._open_route(topic)
+                    work += ROUTE_OPEN_COST
                 if route is None:
                     self._read_rest()
                 elif route.held:
