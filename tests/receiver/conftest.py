@@ -58,7 +58,7 @@ def netns_prefix(netns):
 class Receiver:
     """A zmq-receiver process, started like systemd would (Type=notify)."""
 
-    def __init__(self, tmp_path, name, options, netns=None):
+    def __init__(self, tmp_path, name, options, netns=None, wrapper=()):
         self.ipc_dir = str(tmp_path / name / "ipc")
         defaults = {"rpc_zmq_ipc_dir": self.ipc_dir, "rpc_zmq_port": free_port()}
         self.sections = {"DEFAULT": {**defaults, **options.pop("DEFAULT", {})}, **options}
@@ -68,8 +68,11 @@ class Receiver:
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
-        self.proc = subprocess.Popen(netns_prefix(netns) + [PYTHON, RECEIVER, "--config-file", self.conf],
-                                     env=env, stderr=subprocess.PIPE, text=True)
+        # A file, not a pipe: nobody reads the log while the test runs.
+        self.log_path = tmp_path / f"{name}.log"
+        with open(self.log_path, "w") as log:
+            command = [*netns_prefix(netns), *wrapper, PYTHON, RECEIVER, "--config-file", self.conf]
+            self.proc = subprocess.Popen(command, env=env, stderr=log)
         self.wait_notify("READY=1")
         self.context = zmq.Context()
 
@@ -108,7 +111,6 @@ class Receiver:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.proc.stderr.close()
         self.notify.close()
         self.context.destroy(linger=0)
 
@@ -117,8 +119,9 @@ class Receiver:
 def start_receiver(tmp_path):
     started = []
 
-    def start(name="rx", netns=None, **options):
-        receiver = Receiver(tmp_path, name, options, netns)
+    def start(name="rx", netns=None, wrapper=(), **options):
+        """wrapper: a command prefix such as prlimit's."""
+        receiver = Receiver(tmp_path, name, options, netns, wrapper)
         started.append(receiver)
         return receiver
 

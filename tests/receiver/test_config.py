@@ -23,6 +23,10 @@ def test_defaults(tmp_path):
     assert cfg.ringfile == "/etc/oslo/matchmaker_ring.json"
     assert cfg.control_socket == "/var/run/openstack/zmq-receiver.control"
     assert (cfg.allowed_peers, cfg.linger_ms) == ([], 1000)
+    # The bounds hold without a single new option in the file.
+    assert (cfg.max_message_bytes, cfg.backlog_bytes, cfg.topic_backlog_bytes) == (16 << 20, 256 << 20, 64 << 20)
+    assert (cfg.reply_hold_ms, cfg.reply_hold_bytes) == (5000, 32 << 20)
+    assert (cfg.max_routes, cfg.fd_reserve) == (2048, 2048)
     assert cfg.bind_endpoint() == "tcp://*:9501"
 
 
@@ -103,3 +107,15 @@ def test_sentinel_password_from_a_second_file_and_never_shown(tmp_path):
     shown = cfg.as_dict()["matchmaker_redis"]
     assert shown["sentinel_password_set"] is True
     assert "s3cret-sentinel" not in repr(cfg.as_dict())
+
+
+def test_bounds_are_read_shown_and_validated(tmp_path):
+    cfg = load(tmp_path, {"zmq_receiver": {"max_message_bytes": "4096", "reply_hold_ms": "0",
+                                           "max_routes": "64"}})
+    assert (cfg.max_message_bytes, cfg.reply_hold_ms, cfg.max_routes) == (4096, 0, 64)
+    shown = cfg.as_dict()["zmq_receiver"]
+    assert (shown["max_message_bytes"], shown["backlog_bytes"]) == (4096, 256 << 20)
+    with pytest.raises(config.ConfigError, match=r"\[zmq_receiver\] max_routes = '8': must be >= 16"):
+        load(tmp_path, {"zmq_receiver": {"max_routes": "8"}})
+    with pytest.raises(config.ConfigError, match=r"\[zmq_receiver\] backlog_bytes = '1G': must be an integer"):
+        load(tmp_path, {"zmq_receiver": {"backlog_bytes": "1G"}})

@@ -9,7 +9,8 @@ import zmq
 from conftest import PYTHON, RECEIVER, Listener, fabric, free_port, rawsend, wait_until, write_conf
 
 STATS_KEYS = {"version", "uptime", "host", "received", "forwarded", "dropped", "rejected",
-              "rejected_topics", "topics", "config"}
+              "rejected_topics", "topics", "config", "drops", "rejections", "backlog", "budgets",
+              "descriptors", "memory"}
 
 
 def check_config(tmp_path, sections):
@@ -49,7 +50,8 @@ def test_health_probe_contract_and_control(start_receiver, tmp_path):
     stats = wait_until(lambda: (s := rx.stats())["received"] == 2 and s, what="2 received")
     assert set(stats) == STATS_KEYS
     assert (stats["host"], stats["forwarded"], stats["rejected"]) == ("node-7", 1, 1)
-    assert stats["topics"]["zmq_receiver_health"] == {"type": "PUSH", "forwarded": 1, "dropped": 0, "backlog": 0}
+    assert stats["topics"]["zmq_receiver_health"] == {"type": "PUSH", "forwarded": 1, "dropped": 0, "backlog": 0,
+                                                     "backlog_bytes": 0}
     assert stats["config"]["DEFAULT"]["rpc_zmq_host"] == "node-7"
     assert "error" in rx.stats(b"reboot")
     mode = (tmp_path / "rx" / "ipc" / "zmq_topic_zmq_receiver_health").stat().st_mode

@@ -8,6 +8,7 @@ import time
 import pytest
 import zmq
 from conftest import Listener, fabric, free_port, rawsend, wait_until, write_conf
+from zmq_fabric.receiver import MESSAGE_OVERHEAD
 
 
 @pytest.fixture
@@ -48,7 +49,8 @@ def test_direct_topic_host_delivery(fabric_nodes):
     _send(fabric_nodes, f"solo.{a.ip}", "hello")
     code, payloads, err = listener.result()
     assert (code, payloads) == (0, [_cast("hello")]), err
-    assert a.topic(f"solo.{a.ip}") == {"type": "PUSH", "forwarded": 1, "dropped": 0, "backlog": 0}
+    assert a.topic(f"solo.{a.ip}") == {"type": "PUSH", "forwarded": 1, "dropped": 0, "backlog": 0,
+                                          "backlog_bytes": 0}
 
 
 def test_round_robin_across_two_listeners(fabric_nodes):
@@ -109,7 +111,8 @@ def test_messages_before_consumer_connects_arrive_in_order(fabric_nodes):
     pull.connect(a.ipc("late.x"))
     assert [pull.recv_multipart() for _ in messages] == messages
     pull.close(linger=0)
-    assert a.topic("late.x") == {"type": "PUSH", "forwarded": 20, "dropped": 0, "backlog": 0}
+    assert a.topic("late.x") == {"type": "PUSH", "forwarded": 20, "dropped": 0, "backlog": 0,
+                                  "backlog_bytes": 0}
 
 
 def test_backlog_bound_drops_are_counted(namespaces, start_receiver):
@@ -119,8 +122,10 @@ def test_backlog_bound_drops_are_counted(namespaces, start_receiver):
     assert rawsend(f"tcp://{ip}:{rx.port}", messages, netns=namespaces["c"][0]).returncode == 0
     wait_until(lambda: rx.stats()["received"] == 5, what="5 received")
     stats = rx.stats()
-    assert stats["topics"]["nobody.home"] == {"type": "PUSH", "forwarded": 0, "dropped": 2, "backlog": 3}
-    assert stats["dropped"] == 2
+    # Each backlogged message counts its 17 bytes of frames plus the fixed overhead.
+    assert stats["topics"]["nobody.home"] == {"type": "PUSH", "forwarded": 0, "dropped": 2, "backlog": 3,
+                                              "backlog_bytes": 3 * (17 + MESSAGE_OVERHEAD)}
+    assert (stats["dropped"], stats["drops"]["backlog_full"]) == (2, 2)
 
 
 def test_path_traversal_topics_are_rejected(fabric_nodes, tmp_path):
@@ -145,10 +150,14 @@ def test_allowlist_refuses_unlisted_peer_and_accepts_listed(namespaces, start_re
     refused = fabric(conf, "send", f"t.{ip_a}", "x", "--timeout", "2", netns=ns_b)
     assert refused.returncode == 1
     assert "did not accept" in refused.stderr
+    # Every refused handshake is counted (the sender retried for 2 s).
+    wait_until(lambda: rx.stats()["rejections"]["refused_peer"] >= 1, what="a counted refusal")
     accepted = fabric(conf, "send", f"t.{ip_a}", "x", "--timeout", "5", netns=ns_c)
     assert accepted.returncode == 0, accepted.stderr
     wait_until(lambda: rx.stats()["received"] == 1, what="allowed message")
-    assert rx.stats()["received"] == 1
+    stats = rx.stats()
+    assert stats["received"] == 1
+    assert stats["rejections"]["handshake_failed"] == 0
 
 
 def test_sigterm_exits_zero_promptly(namespaces, start_receiver):

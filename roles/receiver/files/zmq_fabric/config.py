@@ -24,6 +24,8 @@ MATCHMAKERS = {
     "oslo_messaging._drivers.matchmaker.MatchMakerLocalhost": "local",
 }
 
+MIB = 1024 * 1024
+
 
 class ConfigError(Exception):
     """A configuration problem; the message names the section and the option."""
@@ -51,6 +53,15 @@ class Config:
     control_socket: str = ""
     allowed_peers: list[str] = dataclasses.field(default_factory=list)
     linger_ms: int = 1000
+    # Resource bounds ([zmq_receiver], docs/receiver.md "Bounds"): the defaults
+    # hold when a hand-written Kilo config sets none of them.
+    max_message_bytes: int = 16 * MIB
+    backlog_bytes: int = 256 * MIB
+    topic_backlog_bytes: int = 64 * MIB
+    reply_hold_ms: int = 5000
+    reply_hold_bytes: int = 32 * MIB
+    max_routes: int = 2048
+    fd_reserve: int = 2048
 
     def bind_endpoint(self) -> str:
         return tcp_endpoint(self.bind_address, self.port)
@@ -82,6 +93,7 @@ class Config:
                 "control_socket": self.control_socket,
                 "allowed_peers": list(self.allowed_peers),
                 "linger_ms": self.linger_ms,
+                **{name: getattr(self, name) for name in BOUNDS},
             },
         }
 
@@ -177,6 +189,24 @@ def _peers(reader: _Reader) -> list[str]:
     return peers
 
 
+# The bounds' option names (as in the INI and in Config) and their minimums.
+BOUNDS = {
+    "max_message_bytes": 1024,
+    "backlog_bytes": MIB,
+    "topic_backlog_bytes": 0,
+    "reply_hold_ms": 0,
+    "reply_hold_bytes": 0,
+    "max_routes": 16,
+    "fd_reserve": 64,
+}
+
+
+def _bounds(reader: _Reader) -> dict:
+    defaults = {field.name: field.default for field in dataclasses.fields(Config)}
+    return {name: reader.integer("zmq_receiver", name, defaults[name], minimum)
+            for name, minimum in BOUNDS.items()}
+
+
 def load(paths: list[str]) -> Config:
     """Read and validate the config files; later files override earlier ones."""
     reader = _Reader(_read(paths))
@@ -209,6 +239,7 @@ def load(paths: list[str]) -> Config:
             "zmq_receiver", "control_socket", protocol.control_socket(ipc_dir)),
         allowed_peers=_peers(reader),
         linger_ms=reader.integer("zmq_receiver", "linger_ms", 1000, 0),
+        **_bounds(reader),
     )
     if not os.path.isabs(cfg.control_socket):
         raise _error("zmq_receiver", "control_socket", cfg.control_socket,
