@@ -45,11 +45,6 @@ step() {  # step NAME COMMAND...: run, time and record one step
   else failed+=("$name"); echo "--- $name: FAILED ($((SECONDS - start)) s)"; fi
 }
 
-# ansible-lint searches ~/.ansible/collections first: a copy of this collection
-# installed there (molecule's prerun did that) would shadow the checkout.
-stale=~/.ansible/collections/ansible_collections/zeromq/messaging
-if [[ -e $stale && ! $stale -ef $ROOT ]]; then echo "test: removing the stale install $stale"; rm -rf "$stale"; fi
-
 step yamllint yamllint -s .
 step ansible-lint ansible-lint --offline -q
 step ruff ruff check .
