@@ -50,11 +50,15 @@ def recorded(transport, servers, marker):
 def cast(transport, args):
     marker = uuid.uuid4().hex
     client = client_for(transport, args.server, args.fanout)
+    # 1.8.3 hands each cast to eventlet.spawn_n; a pool lets us wait until all are sent.
+    # A call made while they are still sending can lose its reply (its SUB subscribes late).
+    pool = eventlet.GreenPool()
+    eventlet.spawn_n = pool.spawn_n
     for i in range(args.count):
         client.cast({}, "record", token="%s-%d" % (marker, i))
+    pool.waitall()
     expected = args.count * (len(args.servers) if args.fanout else 1)
     deadline = time.time() + CAST_WAIT
-    # The calls also run the green threads the casts were handed to.
     counts = recorded(transport, args.servers, marker)
     while sum(counts.values()) < expected and time.time() < deadline:
         eventlet.sleep(0.2)
