@@ -6,88 +6,65 @@
 
 from __future__ import annotations
 
-from textwrap import indent
-
-# Written once; DOCUMENTATION puts them at the top level (matchmaker_info),
-# REGISTRATION under the matchmaker option of receiver_health.
-_CONNECTION = r"""
-backend:
-  description:
-    - Where the matchmaker data lives.
-    - V(redis) connects to O(login_host) and O(login_port).
-    - V(sentinel) asks O(sentinel_hosts) for the current master of O(sentinel_group).
-    - V(ring) reads O(ringfile).
-  type: str
-  choices: [redis, sentinel, ring]
-  default: redis
-layout:
-  description:
-    - Key layout in Redis.
-    - V(kilo) is oslo.messaging 1.8.x, set C(<topic>) with members C(<topic>.<host>), liveness from the
-      TTL of the key C(<topic>.<host>).
-    - V(rocky) is Mitaka to Rocky, sets C(ROUTER/<topic>) and C(ROUTER/<topic>/<server>) with members
-      C(<host>:<port>), TTL of the set. Topics are returned without the C(ROUTER/) prefix.
-    - V(auto) selects V(rocky) when any C(ROUTER/*) key exists, otherwise V(kilo).
-    - A ring file always has the kilo layout.
-  type: str
-  choices: [kilo, rocky, auto]
-  default: auto
-login_host:
-  description: Redis host, for O(backend=redis).
-  type: str
-  default: localhost
-login_port:
-  description: Redis port, for O(backend=redis).
-  type: int
-  default: 6379
-login_user:
-  description: Redis ACL user name (Redis 6 or later). Also used for the master found through Sentinel.
-  type: str
-login_password:
-  description: Redis password (C([matchmaker_redis] password)). Also used for the master found through Sentinel.
-  type: str
-sentinel_hosts:
-  description:
-    - Sentinels as C(host:port) (port defaults to 26379, IPv6 as C([address]:port)).
-    - Required when O(backend=sentinel).
-  type: list
-  elements: str
-sentinel_group:
-  description: Sentinel master group name (C([matchmaker_redis] sentinel_group_name)).
-  type: str
-  default: oslo-messaging-zeromq
-sentinel_password:
-  description: Password of the sentinels themselves, when they require one.
-  type: str
-ringfile:
-  description: Ring file, for O(backend=ring) (C([matchmaker_ring] ringfile)).
-  type: path
-  default: /etc/oslo/matchmaker_ring.json
-socket_timeout:
-  description: Seconds to wait for connecting to and for each answer from Redis or a sentinel.
-  type: float
-  default: 5.0
-"""
-
-_REGISTRATION = r"""
-matchmaker:
-  description:
-    - Also check that O(matchmaker.node) has a live registration for O(matchmaker.topic).
-  type: dict
-  suboptions:
-""" + indent(_CONNECTION.lstrip("\n"), "    ") + r"""
-    topic:
-      description: Topic the node must be registered for.
-      type: str
-      required: true
-    node:
-      description:
-        - Host name the node registers with (its C(rpc_zmq_host)). Defaults to the target's host name.
-        - In the rocky layout a registration C(<host>:<port>) matches on C(<host>).
-      type: str
-"""
-
 
 class ModuleDocFragment:
-    DOCUMENTATION = "options:\n" + indent(_CONNECTION.lstrip("\n"), "  ")
-    REGISTRATION = "options:\n" + indent(_REGISTRATION.lstrip("\n"), "  ")
+    # How to reach the matchmaker: matchmaker_info, and receiver_health's registration check.
+    DOCUMENTATION = r"""
+options:
+  backend:
+    description:
+      - Where the matchmaker data lives.
+      - V(redis) connects to O(login_host) and O(login_port).
+      - V(sentinel) asks O(sentinel_hosts) for the current master of O(sentinel_group).
+      - V(ring) reads O(ringfile).
+    type: str
+    choices: [redis, sentinel, ring]
+    default: redis
+  layout:
+    description:
+      - Key layout in Redis.
+      - V(kilo) is oslo.messaging 1.8.x, set C(<topic>) with members C(<topic>.<host>), liveness from the
+        TTL of the key C(<topic>.<host>).
+      - V(rocky) is Mitaka to Rocky, sets C(ROUTER/<topic>) and C(ROUTER/<topic>/<server>) with members
+        C(<host>:<port>), TTL of the set. Topics are returned without the C(ROUTER/) prefix.
+      - V(auto) selects V(rocky) when any C(ROUTER/*) key exists, otherwise V(kilo).
+      - A ring file always has the kilo layout.
+    type: str
+    choices: [kilo, rocky, auto]
+    default: auto
+  login_host:
+    description: Redis host, for O(backend=redis).
+    type: str
+    default: localhost
+  login_port:
+    description: Redis port, for O(backend=redis).
+    type: int
+    default: 6379
+  login_user:
+    description: Redis ACL user name (Redis 6 or later). Also used for the master found through Sentinel.
+    type: str
+  login_password:
+    description: Redis password (C([matchmaker_redis] password)). Also used for the master found through Sentinel.
+    type: str
+  sentinel_hosts:
+    description:
+      - Sentinels as C(host:port) (port defaults to 26379, IPv6 as C([address]:port)).
+      - Required when O(backend=sentinel).
+    type: list
+    elements: str
+  sentinel_group:
+    description: Sentinel master group name (C([matchmaker_redis] sentinel_group_name)).
+    type: str
+    default: oslo-messaging-zeromq
+  sentinel_password:
+    description: Password of the sentinels themselves, when they require one.
+    type: str
+  ringfile:
+    description: Ring file, for O(backend=ring) (C([matchmaker_ring] ringfile)).
+    type: path
+    default: /etc/oslo/matchmaker_ring.json
+  socket_timeout:
+    description: Seconds to wait for connecting to and for each answer from Redis or a sentinel.
+    type: float
+    default: 5.0
+"""

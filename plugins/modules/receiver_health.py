@@ -18,7 +18,7 @@ description:
   - The checks run in this order and stop at the first failure, which is reported in RV(reason).
     The receiver TCP port accepts connections, O(ipc_dir) exists and can be used, the probe comes back,
     the control socket answers (O(stats=true)), the matchmaker is reachable and has a live
-    registration of the node (O(matchmaker)).
+    registration of the node (O(matchmaker_topic)).
   - >-
     The probe is a C(cast) on the dedicated topic C(zmq_receiver_health),
     C([b'0', b'zmq_receiver_health', b'cast', b'{"probe": "<uuid>", "sent": <time>}']),
@@ -27,8 +27,8 @@ author:
   - zeromq.messaging contributors (@zeromq-messaging)
 requirements:
   - pyzmq on the target.
-  - redis (the redis-py Python library) on the target, for O(matchmaker.backend=redis) or
-    O(matchmaker.backend=sentinel).
+  - redis (the redis-py Python library) on the target, for O(matchmaker_topic) with O(backend=redis) or
+    O(backend=sentinel).
 attributes:
   check_mode:
     support: full
@@ -66,6 +66,17 @@ options:
     description: Fetch the receiver's statistics from O(control_socket) and return them in RV(stats).
     type: bool
     default: true
+  matchmaker_topic:
+    description:
+      - Also check that O(matchmaker_node) has a live registration for this topic in the matchmaker, reached with
+        the connection options below (O(backend), O(login_host), ...).
+    type: str
+  matchmaker_node:
+    description:
+      - Host name the node registers with (its C(rpc_zmq_host)), for O(matchmaker_topic). Defaults to the target's
+        host name.
+      - In the rocky layout a registration C(<host>:<port>) matches on C(<host>).
+    type: str
   fail_on_unhealthy:
     description:
       - Fail the task when the receiver is unhealthy.
@@ -73,7 +84,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - zeromq.messaging.matchmaker.registration
+  - zeromq.messaging.matchmaker
 seealso:
   - module: zeromq.messaging.matchmaker_info
 """
@@ -91,13 +102,11 @@ EXAMPLES = r"""
 
 - name: Gate a rolling upgrade on the receiver and the node's registration
   zeromq.messaging.receiver_health:
-    host: "{{ rpc_zmq_bind_address }}"
     timeout: 2
-    matchmaker:
-      login_host: "{{ matchmaker_redis_host }}"
-      login_password: "{{ zeromq_redis_password }}"
-      topic: compute
-      node: "{{ rpc_zmq_host }}"
+    login_host: "{{ zeromq_redis_host }}"
+    login_password: "{{ zeromq_redis_password }}"
+    matchmaker_topic: compute
+    matchmaker_node: "{{ zeromq_host }}"
     fail_on_unhealthy: true
 """
 
@@ -275,8 +284,8 @@ def _registered(entry, node, layout):
 
 
 def check_registration(params):
-    topic = params['topic']
-    node = params['node'] or socket.gethostname()
+    topic = params['matchmaker_topic']
+    node = params['matchmaker_node'] or socket.gethostname()
     try:
         result = matchmaker.read_matchmaker(params, topic)
     except matchmaker.MatchmakerError as exc:
@@ -302,33 +311,31 @@ def check(params, result):
             result['stats'] = fetch_stats(ctx, control_socket, timeout)
     finally:
         ctx.term()
-    if params['matchmaker']:
-        check_registration(params['matchmaker'])
+    if params['matchmaker_topic']:
+        check_registration(params)
 
 
 def main():
-    matchmaker_options = matchmaker.matchmaker_argument_spec()
-    matchmaker_options.update(
-        topic=dict(type='str', required=True),
-        node=dict(type='str'),
-    )
     module = AnsibleModule(
         argument_spec=dict(
+            matchmaker.matchmaker_argument_spec(),
             host=dict(type='str', default='127.0.0.1'),
             port=dict(type='int', default=protocol.DEFAULT_PORT),
             ipc_dir=dict(type='path', default=protocol.DEFAULT_IPC_DIR),
             control_socket=dict(type='path'),
             timeout=dict(type='float', default=5.0),
             stats=dict(type='bool', default=True),
-            matchmaker=dict(type='dict', options=matchmaker_options, required_if=matchmaker.REQUIRED_IF),
+            matchmaker_topic=dict(type='str'),
+            matchmaker_node=dict(type='str'),
             fail_on_unhealthy=dict(type='bool', default=False),
         ),
+        required_if=matchmaker.REQUIRED_IF,
         supports_check_mode=True,
     )
     if not HAS_ZMQ:
         module.fail_json(msg=missing_required_lib('pyzmq'), exception=ZMQ_IMPORT_ERROR)
-    mm = module.params['matchmaker']
-    if mm and mm['backend'] != 'ring' and not matchmaker.HAS_REDIS:
+    params = module.params
+    if params['matchmaker_topic'] and params['backend'] != 'ring' and not matchmaker.HAS_REDIS:
         module.fail_json(msg=missing_required_lib('redis'), exception=matchmaker.REDIS_IMPORT_ERROR)
 
     result = dict(changed=False)

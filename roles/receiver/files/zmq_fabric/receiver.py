@@ -479,7 +479,7 @@ class Receiver:
         always.
         """
         topics = self._topics
-        for _ in range(2 * len(topics)):
+        for _turn in range(2 * len(topics)):
             topic, route = topics.popitem(last=False)
             topics[topic] = route
             if route.forwarded != route.seen:

@@ -100,19 +100,19 @@ def test_matchmaker_registration(ansible_module, receiver, redis_plain):
     client.sadd('compute', 'compute.cmp1')
     client.sadd('compute.cmp1', '')
     client.expire('compute.cmp1', 600)
-    mm = {'login_host': '127.0.0.1', 'login_port': port, 'topic': 'compute'}
+    mm = {'login_host': '127.0.0.1', 'login_port': port, 'matchmaker_topic': 'compute'}
 
-    _failed, result, _out = ansible_module('receiver_health', receiver.args(matchmaker=dict(mm, node='cmp1')))
+    _failed, result, _out = ansible_module('receiver_health', receiver.args(**mm, matchmaker_node='cmp1'))
     assert result['healthy'] is True, result
 
-    _failed, result, _out = ansible_module('receiver_health', receiver.args(matchmaker=dict(mm, node='cmp2')))
+    _failed, result, _out = ansible_module('receiver_health', receiver.args(**mm, matchmaker_node='cmp2'))
     assert (result['healthy'], result['reason']) == (False, 'not registered in matchmaker')
 
     client.delete('compute.cmp1')  # heartbeat key expired
-    _failed, result, _out = ansible_module('receiver_health', receiver.args(matchmaker=dict(mm, node='cmp1')))
+    _failed, result, _out = ansible_module('receiver_health', receiver.args(**mm, matchmaker_node='cmp1'))
     assert (result['healthy'], result['reason']) == (False, 'not registered in matchmaker')
 
     _failed, result, _out = ansible_module('receiver_health', receiver.args(
-        matchmaker=dict(mm, node='cmp1', login_port=free_port(), socket_timeout=1)))
+        **dict(mm, login_port=free_port(), socket_timeout=1), matchmaker_node='cmp1'))
     assert (result['healthy'], result['reason']) == (False, 'matchmaker unreachable')
     assert result['detail'].startswith('cannot connect to Redis at 127.0.0.1:')

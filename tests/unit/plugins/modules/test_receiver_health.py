@@ -105,9 +105,9 @@ def test_documentation_matches_argument_spec(module_spec, compare_doc):
     spec = module_spec(receiver_health)
     assert compare_doc(receiver_health, spec['argument_spec']) == []
     assert spec['supports_check_mode'] is True
-    sub = spec['argument_spec']['matchmaker']
-    assert sub['required_if'] == [('backend', 'sentinel', ['sentinel_hosts'])]
-    assert {n for n, o in sub['options'].items() if o.get('no_log')} == {'login_password', 'sentinel_password'}
+    assert spec['required_if'] == [('backend', 'sentinel', ['sentinel_hosts'])]
+    options = spec['argument_spec']
+    assert {n for n, o in options.items() if o.get('no_log')} == {'login_password', 'sentinel_password'}
     assert isinstance(yaml.safe_load(receiver_health.EXAMPLES), list)
 
 
@@ -210,8 +210,8 @@ def ring(tmp_path):
 def test_matchmaker_ring_registration(run_module, ipc_dir, ring, case):
     node, healthy, reason = case
     with StandInReceiver(ipc_dir) as receiver:
-        _failed, result = run_module(receiver_health.main, args_for(receiver, matchmaker={
-            'backend': 'ring', 'ringfile': ring, 'topic': 'compute', 'node': node}))
+        _failed, result = run_module(receiver_health.main, args_for(
+            receiver, backend='ring', ringfile=ring, matchmaker_topic='compute', matchmaker_node=node))
     assert result['healthy'] is healthy
     assert result.get('reason') == reason
     if reason:
@@ -221,8 +221,8 @@ def test_matchmaker_ring_registration(run_module, ipc_dir, ring, case):
 
 def test_matchmaker_unreachable(run_module, ipc_dir, tmp_path):
     with StandInReceiver(ipc_dir) as receiver:
-        _failed, result = run_module(receiver_health.main, args_for(receiver, matchmaker={
-            'backend': 'ring', 'ringfile': str(tmp_path / 'missing.json'), 'topic': 'compute'}))
+        _failed, result = run_module(receiver_health.main, args_for(
+            receiver, backend='ring', ringfile=str(tmp_path / 'missing.json'), matchmaker_topic='compute'))
     assert (result['healthy'], result['reason']) == (False, 'matchmaker unreachable')
     assert result['detail'] == f'ring file {tmp_path}/missing.json does not exist'
 
@@ -231,8 +231,8 @@ def test_matchmaker_node_defaults_to_hostname(run_module, ipc_dir, tmp_path):
     path = tmp_path / 'ring.json'
     path.write_text(json.dumps({'compute': [socket.gethostname()]}))
     with StandInReceiver(ipc_dir) as receiver:
-        _failed, result = run_module(receiver_health.main, args_for(receiver, matchmaker={
-            'backend': 'ring', 'ringfile': str(path), 'topic': 'compute'}))
+        _failed, result = run_module(receiver_health.main, args_for(
+            receiver, backend='ring', ringfile=str(path), matchmaker_topic='compute'))
     assert result['healthy'] is True
 
 
@@ -248,8 +248,8 @@ def test_matchmaker_redis_liveness(run_module, ipc_dir, monkeypatch, fake_redis,
     register(fake_redis)
     monkeypatch.setattr(matchmaker.redis, 'Redis', lambda **kwargs: fake_redis)
     with StandInReceiver(ipc_dir) as receiver:
-        _failed, result = run_module(receiver_health.main, args_for(receiver, matchmaker={
-            'topic': 'compute', 'node': 'cmp1'}))
+        _failed, result = run_module(receiver_health.main, args_for(
+            receiver, matchmaker_topic='compute', matchmaker_node='cmp1'))
     assert result['healthy'] is healthy
     assert result.get('reason') == (None if healthy else 'not registered in matchmaker')
 
@@ -271,15 +271,15 @@ def test_missing_pyzmq(run_module, monkeypatch):
 
 def test_missing_redis_for_redis_matchmaker(run_module, monkeypatch):
     monkeypatch.setattr(matchmaker, 'HAS_REDIS', False)
-    failed, result = run_module(receiver_health.main, {'matchmaker': {'topic': 'compute'}})
+    failed, result = run_module(receiver_health.main, {'matchmaker_topic': 'compute'})
     assert failed
     assert result['msg'].startswith('Failed to import the required Python library (redis) on')
 
 
-def test_matchmaker_topic_required(run_module):
-    failed, result = run_module(receiver_health.main, {'matchmaker': {'backend': 'ring'}})
+def test_sentinel_needs_its_hosts(run_module):
+    failed, result = run_module(receiver_health.main, {'backend': 'sentinel', 'matchmaker_topic': 'compute'})
     assert failed
-    assert 'missing required arguments: topic' in result['msg']
+    assert 'backend is sentinel but all of the following are missing: sentinel_hosts' in result['msg']
 
 
 @pytest.mark.parametrize('forward', [True, False])
