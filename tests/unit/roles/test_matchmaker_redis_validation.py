@@ -30,7 +30,8 @@ ONE_HOST = f"""
 # Tasks allowed to run before the failure: facts and validation only (the
 # zeromq role's fabric checks included).
 ALLOWED = re.compile(
-    r"^(Validating arguments against arg spec|Gather the platform|Validate the role|Validate the |Check )")
+    r"^(Validating arguments against arg spec|Gather the platform|Validate the role|Validate the |Check "
+    r"|Remember the fabric settings passed)")
 
 
 def task_names(tasks):
