@@ -2,7 +2,9 @@
 
 Servers (rocky-demo, their own user) on zmq-rocky-1 and -2; the client runs as
 rocky-client on zmq-rocky-3. Every message goes through the real driver in
-direct mode, found through the real Redis matchmaker.
+direct mode, found through the real Sentinel matchmaker (Redis and Sentinel on
+every node, the master on zmq-rocky-1); the last test fails the master over
+under a call loop.
 """
 
 import json
@@ -17,6 +19,9 @@ SERVERS = ["zmq-rocky-1", "zmq-rocky-2"]
 CLIENT = "zmq-rocky-3"
 NODES = [*SERVERS, CLIENT]
 RECORD = "/var/lib/rocky-demo/received.jsonl"
+SENTINEL_URL = ("zmq+sentinel://" + ",".join(f":rocky-test-matchmaker@{n}:26379" for n in NODES)
+                + "/oslo-messaging-zeromq")
+ADMIN = "--no-auth-warning --user admin --pass"
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +57,8 @@ def test_config_comes_from_the_role(nodes):
     for name, node in nodes.items():
         conf_file = "/etc/rocky-client/rocky-client.conf" if name == CLIENT else "/etc/rocky-demo/rocky-demo.conf"
         conf = node.file(conf_file).content_string
-        assert "transport_url = zmq+redis://:rocky-test-matchmaker@zmq-rocky-1:6379/" in conf, name
+        # The password on every Sentinel host: 8.1.x gives each host's own to the master and replicas.
+        assert f"transport_url = {SENTINEL_URL}\n" in conf, name
         assert f"rpc_zmq_host = {name}" in conf.split("[oslo_messaging_zmq]")[1], name
         assert "debug = false" in conf, name  # the service's own settings survived
 
@@ -69,7 +75,7 @@ def test_servers_registered_their_router_endpoints(nodes):
     redis = nodes["zmq-rocky-1"]
     for name in SERVERS:
         out = redis.check_output(
-            f"redis-cli --no-auth-warning --user admin --pass rocky-test-admin smembers ROUTER/rocky-demo/{name}")
+            f"redis-cli {ADMIN} rocky-test-admin smembers ROUTER/rocky-demo/{name}")
         host, port = out.split(":")
         assert host == name and 49153 <= int(port) < 65536, out
 
@@ -130,3 +136,38 @@ def test_calls_work_again_after_a_reboot(rebooted):
         replies = client(rebooted, "call", "--server", name, "after-reboot")
         assert replies == [{"server": name, "text": "after-reboot 0"}]
     assert {r["server"] for r in client(rebooted, "call", "--count", "8", "rr")} == set(SERVERS)
+
+
+def sentinels_master(node):
+    """The master the Sentinel on NODE follows (its address), asked as the Sentinel admin."""
+    return node.check_output(
+        f"redis-cli -p 26379 {ADMIN} rocky-test-sentinel SENTINEL GET-MASTER-ADDR-BY-NAME oslo-messaging-zeromq"
+    ).split()[0]
+
+
+def test_calls_keep_working_across_a_master_failover(nodes):
+    master = nodes["zmq-rocky-1"]
+    old = sentinels_master(nodes[CLIENT])
+    assert old == master.check_output("hostname -i").split()[0]
+    loop_s, kill_at_s = 40, 8
+    cmd = ["docker", "exec", CLIENT, "runuser", "-u", "rocky-client", "--", "rocky-rpc-client",
+           "--config-file", "/etc/rocky-client/rocky-client.conf", "--timeout", "5", "loop", "--seconds", str(loop_s),
+           "failover"]
+    loop = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(kill_at_s)
+        master.run_expect([0], "systemctl kill -s KILL redis-server")
+        out, err = loop.communicate(timeout=loop_s + 60)
+    finally:
+        loop.kill()
+    assert loop.returncode == 0, (out, err)
+    result = json.loads(out)
+    new = sentinels_master(nodes[CLIENT])
+    print(f"\nFAILOVER under a call loop: master {old} killed {kill_at_s} s in, Sentinels now follow {new}; "
+          f"{result['answered']} calls answered, {result['failed']} failed {result['errors']}, "
+          f"longest wait between answers {result['longest_gap_s']} s, last answer at {result['last_answer_s']} s")
+    master.run("systemctl start redis-server")
+    assert new != old, "the Sentinels did not promote a replica"
+    # Calls went on after the kill and past the failover (down-after-milliseconds 5000).
+    assert result["last_answer_s"] > loop_s - 5, result
+    assert result["answered"] > 0 and result["longest_gap_s"] < loop_s - kill_at_s, result

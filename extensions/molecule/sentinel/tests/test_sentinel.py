@@ -24,15 +24,17 @@ PRELUDE = textwrap.dedent(
     import redis
     from redis.sentinel import Sentinel
     HOSTS = {HOSTS!r}
+    # Discovery without credentials, as oslo.messaging 8.1.x does it.
     def sentinel():
-        return Sentinel([(h, 26379) for h in HOSTS], socket_timeout=1,
-                        sentinel_kwargs=dict(password={SENTINEL_PASSWORD!r}, socket_timeout=1))
+        return Sentinel([(h, 26379) for h in HOSTS], socket_timeout=1, sentinel_kwargs=dict(socket_timeout=1))
     def node(h, **kw):
         kw.setdefault('username', {ADMIN!r})
         kw.setdefault('password', {ADMIN_PASSWORD!r})
         return redis.StrictRedis(host=h, port=6379, socket_timeout=2, **kw)
-    def sentinel_node(h):
-        return redis.StrictRedis(host=h, port=26379, password={SENTINEL_PASSWORD!r}, socket_timeout=2)
+    def sentinel_node(h, **kw):
+        kw.setdefault('username', {ADMIN!r})
+        kw.setdefault('password', {SENTINEL_PASSWORD!r})
+        return redis.StrictRedis(host=h, port=26379, socket_timeout=2, **kw)
     def master():
         return sentinel().master_for({GROUP!r}, password={PASSWORD!r}, socket_timeout=2)
     def register(r, key, host, ttl=600):
@@ -97,19 +99,32 @@ def test_sentinels_agree_on_the_master(host):
         assert seen["sentinels"] == 2 and seen["replicas"] == 2, (h, out)
 
 
-def test_sentinel_requires_its_password(host):
+def test_sentinels_answer_only_discovery_without_credentials(host):
     out = run_py(
         host,
-        """
-        try:
-            redis.StrictRedis(host=HOSTS[0], port=26379, socket_timeout=2).execute_command(
-                'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'oslo-messaging-zeromq')
-            print(json.dumps('served'))
-        except redis.exceptions.RedisError as exc:
-            print(json.dumps(type(exc).__name__ + ': ' + str(exc)))
+        f"""
+        def attempt(*command, **kw):
+            try:
+                sentinel_node(HOSTS[0], **kw).execute_command(*command)
+                return 'served'
+            except redis.exceptions.RedisError as exc:
+                return type(exc).__name__ + ': ' + str(exc)
+        anonymous = dict(username=None, password=None)
+        print(json.dumps(dict(
+            masters=attempt('SENTINEL', 'MASTERS', **anonymous),
+            replicas=attempt('SENTINEL', 'SLAVES', {GROUP!r}, **anonymous),
+            get_master=attempt('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', {GROUP!r}, **anonymous),
+            reconfigure=attempt('SENTINEL', 'SET', {GROUP!r}, 'quorum', '1', **anonymous),
+            failover=attempt('SENTINEL', 'FAILOVER', {GROUP!r}, **anonymous),
+            wrong_password=attempt('SENTINEL', 'MASTERS', password='not-the-password'),
+            admin=attempt('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', {GROUP!r}),
+        )))
         """,
     )
-    assert "Authentication" in out or "NOAUTH" in out, out
+    assert out["masters"] == out["replicas"] == out["admin"] == "served", out
+    for refused in ("get_master", "reconfigure", "failover"):
+        assert "NOPERM" in out[refused], out
+    assert "WRONGPASS" in out["wrong_password"] or "invalid" in out["wrong_password"], out
 
 
 def test_registration_through_sentinel_is_on_replicas(host):
