@@ -51,7 +51,8 @@ step ruff ruff check .
 step changelog antsibull-changelog lint
 step role-docs python tools/role_docs.py --check
 # One pytest session per suite: each has conftest helpers of its own.
-step unit python -m pytest -q tests/unit
+# The unit tests are mostly ansible-playbook runs on localhost: one per core.
+step unit python -m pytest -q -n 2 tests/unit
 step receiver python -m pytest -q tests/receiver
 step integration python -m pytest -q tests/integration
 step sanity tools/sanity.sh

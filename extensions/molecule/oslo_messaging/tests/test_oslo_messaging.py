@@ -123,9 +123,11 @@ def expected(name, hostname):
         owned = {("oslo_messaging_zmq", k): v for k, v in rocky_zmq.items()}
         owned[("oslo_messaging_zmq", "rpc_zmq_matchmaker")] = "sentinel"
         owned[("oslo_messaging_zmq", "rpc_zmq_serialization")] = "msgpack"
-        owned[("DEFAULT", "transport_url")] = "zmq+sentinel://10.0.0.11:26379,10.0.0.12:26379/oslo-messaging-zeromq"
+        owned[("DEFAULT", "transport_url")] = ("zmq+sentinel://:r3dis%2Fpa%3Ass%40word@10.0.0.11:26379,"
+                                                ":r3dis%2Fpa%3Ass%40word@10.0.0.12:26379/oslo-messaging-zeromq")
         owned.update({("matchmaker_redis", k): v for k, v in timeouts.items()})
         owned[("matchmaker_redis", "sentinel_group_name")] = "oslo-messaging-zeromq"
+        owned[("matchmaker_redis", "password")] = PASSWORD
     return owned
 
 
