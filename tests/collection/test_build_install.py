@@ -48,6 +48,9 @@ def container():
     engine = shutil.which("docker") and subprocess.run(["docker", "info"], capture_output=True, check=False)
     if not engine or engine.returncode:
         pytest.fail("a Docker engine is required (tools/setup.sh starts one)")
+    if IMAGE.startswith("zeromq-messaging/"):
+        # A new machine has no project image yet (this step runs before Molecule's): build it.
+        run(str(ROOT / "tools" / "images.sh"), IMAGE.split("/", 1)[1], timeout=1800)
     name = f"zmq-collection-{uuid.uuid4().hex[:8]}"
     run("docker", "run", "-d", "--rm", "--name", name, IMAGE, "sleep", "600")
     yield name
