@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # How to reach the matchmaker: matchmaker_info, and receiver_health's registration check.
+    # How to reach the matchmaker: matchmaker_info, endpoint_health, and receiver_health's registration check.
     DOCUMENTATION = r"""
 options:
   backend:
@@ -25,9 +25,12 @@ options:
       - Key layout in Redis.
       - V(kilo) is oslo.messaging 1.8.x, set C(<topic>) with members C(<topic>.<host>), liveness from the
         TTL of the key C(<topic>.<host>).
-      - V(rocky) is Mitaka to Rocky, sets C(ROUTER/<topic>) and C(ROUTER/<topic>/<server>) with members
-        C(<host>:<port>), TTL of the set. Topics are returned without the C(ROUTER/) prefix.
-      - V(auto) selects V(rocky) when any C(ROUTER/*) key exists, otherwise V(kilo).
+      - V(rocky) is Mitaka to Rocky (2.6 to 8.1), sets C(ROUTER/<topic>) and C(ROUTER/<topic>/<server>) with members
+        C(<host>:<port>) (C(DEALER/...) with socket identities behind a router proxy). From Ocata on every member is
+        also a key whose TTL the driver checks; sets and member keys expire after C(zmq_target_expire) unless renewed
+        every C(zmq_target_update). The proxies register in the sets C(PUBLISHERS) and C(ROUTERS).
+        Topics are returned without the C(ROUTER/) prefix.
+      - V(auto) selects V(rocky) when any key of that layout exists, otherwise V(kilo).
       - A ring file always has the kilo layout.
     type: str
     choices: [kilo, rocky, auto]

@@ -8,8 +8,10 @@ Layouts:
 
 * ``kilo`` (oslo.messaging 1.8.x ``MatchMakerRedis``): set ``<topic>`` holds members
   ``<topic>.<host>``; the key ``<topic>.<host>`` carries the heartbeat TTL.
-* ``rocky`` (Mitaka to Rocky): set ``ROUTER/<topic>`` (and ``ROUTER/<topic>/<server>``)
-  holds ``<host>:<port>`` members; the set itself carries the TTL.
+* ``rocky`` (Mitaka to Rocky): sets ``ROUTER/<topic>`` and ``ROUTER/<topic>/<server>``
+  (``DEALER/...`` behind a router proxy) hold ``<host>:<port>`` members, each member
+  a key with its own TTL from Ocata on; the proxies' sets ``PUBLISHERS`` and
+  ``ROUTERS`` (module_utils.protocol).
 """
 
 from __future__ import annotations
@@ -122,10 +124,17 @@ def _entry(host, ttl):
     return dict(host=host, ttl=ttl, alive=protocol.alive(ttl))
 
 
+def _rocky_keys(client):
+    """Every registration key and proxy set of the Mitaka-Rocky layout that exists."""
+    keys = [k for listener in protocol.ROCKY_LISTENERS for k in client.scan_iter(match=listener + '/*', count=BATCH)
+            if protocol.rocky_key(k)]
+    return keys + [k for k in (protocol.ROCKY_PUBLISHERS, protocol.ROCKY_ROUTERS) if client.exists(k)]
+
+
 def detect_layout(client):
     for _key in client.scan_iter(match=protocol.ROCKY_PREFIX + '*', count=BATCH):
         return 'rocky'
-    return 'kilo'
+    return 'rocky' if _rocky_keys(client) else 'kilo'
 
 
 def read_kilo(client, topic=None):
@@ -144,18 +153,47 @@ def read_kilo(client, topic=None):
     return {t: [_entry(h, next(ttls)) for h in hosts[t]] for t in sorted(hosts)}
 
 
-def read_rocky(client, topic=None):
-    if topic is None:
-        keys = sorted(client.scan_iter(match=protocol.ROCKY_PREFIX + '*', count=BATCH))
-    else:
-        keys = [protocol.ROCKY_PREFIX + topic]
+def _rocky_sets(client, keys):
+    """``{key: [(member, ttl), ...]}``, members sorted, ttl as the driver judges the member.
+
+    From Ocata on a member lives as long as its own key; a set none of whose members
+    has a key was written by Mitaka or Newton, whose members live as long as the set.
+    """
     sets = dict(_members(client, keys))
     ordered = sorted(sets)
-    ttls = dict(zip(ordered, _batched(client, 'ttl', ordered)))
-    topics = {key[len(protocol.ROCKY_PREFIX):]: [_entry(m, ttls[key]) for m in sorted(sets[key])] for key in ordered}
+    set_ttls = dict(zip(ordered, _batched(client, 'ttl', ordered)))
+    members = sorted({m for key in ordered for m in sets[key]})
+    member_ttls = dict(zip(members, _batched(client, 'ttl', members)))
+    found = {}
+    for key in ordered:
+        own = [member_ttls[m] for m in sets[key]]
+        keyed = any(protocol.alive(ttl) for ttl in own)
+        found[key] = [(m, member_ttls[m] if keyed else set_ttls[key]) for m in sorted(sets[key])]
+    return found
+
+
+def read_rocky(client, topic=None):
+    """The whole Mitaka-Rocky layout, or only ``ROUTER/<topic>`` with ``topic``.
+
+    Returns ``topics`` (ROUTER registrations), ``dealers`` (DEALER registrations
+    behind a router proxy), ``publishers`` and ``routers`` (the proxies' own).
+    Topics are ``<topic>`` and ``<topic>/<server>``, without the listener prefix.
+    """
+    keys = _rocky_keys(client) if topic is None else [protocol.ROCKY_PREFIX + topic]
+    found = {'topics': {}, 'dealers': {}, 'publishers': [], 'routers': []}
+    for key, members in _rocky_sets(client, keys).items():
+        if key == protocol.ROCKY_PUBLISHERS:
+            for member, ttl in members:
+                publisher, _, router = member.partition(',')
+                found['publishers'].append(dict(publisher=publisher, router=router, ttl=ttl, alive=protocol.alive(ttl)))
+        elif key == protocol.ROCKY_ROUTERS:
+            found['routers'] = [_entry(member, ttl) for member, ttl in members]
+        else:
+            listener, name = key.split('/', 1)
+            found['topics' if listener == 'ROUTER' else 'dealers'][name] = [_entry(m, ttl) for m, ttl in members]
     if topic is not None:
-        topics.setdefault(topic, [])
-    return topics
+        found['topics'].setdefault(topic, [])
+    return found
 
 
 def read_ring(path):
@@ -169,7 +207,8 @@ def read_ring(path):
 def read_matchmaker(params, topic=None):
     """Read the matchmaker described by the connection options, without changing it.
 
-    Returns a dict with ``backend``, ``layout``, ``topics`` and, for Redis, ``master``.
+    Returns a dict with ``backend``, ``layout``, ``topics`` and, for Redis, ``master``;
+    the rocky layout adds ``dealers``, ``publishers`` and ``routers`` (read_rocky).
     With ``topic``, only that topic is read (and reported even when it has no hosts).
     """
     backend = params['backend']
@@ -186,10 +225,9 @@ def read_matchmaker(params, topic=None):
         layout = params['layout']
         if layout == 'auto':
             layout = detect_layout(client)
-        reader = read_rocky if layout == 'rocky' else read_kilo
-        topics = reader(client, topic)
+        found = read_rocky(client, topic) if layout == 'rocky' else dict(topics=read_kilo(client, topic))
     except redis.exceptions.RedisError as exc:
         raise MatchmakerError(f'reading the matchmaker from {address} failed: {exc}') from exc
     finally:
         client.close()
-    return dict(backend=backend, layout=layout, master=address, topics=topics)
+    return dict(backend=backend, layout=layout, master=address, **found)

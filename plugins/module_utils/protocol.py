@@ -36,8 +36,18 @@ REPLIES = 'zmq_replies.'
 PUSH = 'PUSH'
 PUB = 'PUB'
 
-# Mitaka-Rocky direct mode: servers register ROUTER/<topic>[/<server>] -> host:port.
+# Mitaka-Rocky layout (8.1.4 zmq_matchmaker_redis.py, zmq_address.py): a server
+# adds its address to the sets <LISTENER>/<topic> and <LISTENER>/<topic>/<server>
+# (the server name up to any '@'): ROUTER with <rpc_zmq_host>:<port> in direct
+# mode, DEALER with a socket identity behind a router proxy. From Ocata (5.17) on,
+# every member is also a key of its own (a set holding ' '), and the driver routes
+# only to members whose key exists. Sets and member keys get EXPIRE
+# zmq_target_expire, renewed every zmq_target_update seconds.
 ROCKY_PREFIX = 'ROUTER/'
+ROCKY_LISTENERS = ('ROUTER', 'DEALER')
+# The proxies' sets: '<publisher host:port>,<frontend router host:port>' and '<backend router host:port>'.
+ROCKY_PUBLISHERS = 'PUBLISHERS'
+ROCKY_ROUTERS = 'ROUTERS'
 # Redis TTL of a key that is gone: a Kilo registration whose heartbeats stopped.
 TTL_GONE = -2
 
@@ -155,6 +165,15 @@ def kilo_member_host(key, member):
 
 def alive(ttl):
     return ttl != TTL_GONE
+
+
+def rocky_key(key):
+    """``(listener, topic, server or None)`` of a Mitaka-Rocky registration key, None for any other key."""
+    listener, sep, rest = key.partition('/')
+    topic, _, server = rest.partition('/')
+    if not sep or listener not in ROCKY_LISTENERS or not topic:
+        return None
+    return listener, topic, server or None
 
 
 def redis_client(*, host='127.0.0.1', port=DEFAULT_REDIS_PORT, password=None, username=None,

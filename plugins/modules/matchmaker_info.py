@@ -14,8 +14,10 @@ description:
   - Reads the ZeroMQ driver's matchmaker, a Redis server (directly or through Redis Sentinel) or a ring
     JSON file, and returns the hosts registered for every topic or for one topic.
   - For Redis it reports each registration's TTL and whether the driver would still consider it alive.
-  - Read only. It uses C(SCAN), C(SMEMBERS), C(TTL) and C(PING) and never removes dead registrations
-    (the driver itself removes them on lookup).
+  - In the rocky layout it reads every key oslo.messaging 2.6 to 8.1 writes (O(layout)), the services'
+    C(ROUTER) and C(DEALER) registrations and the proxies' C(PUBLISHERS) and C(ROUTERS).
+  - Read only. It uses C(SCAN), C(EXISTS), C(SMEMBERS), C(TTL) and C(PING) and never removes dead registrations
+    (the Kilo driver removes them on lookup, later ones let them expire).
 author:
   - zeromq.messaging contributors (@zeromq-messaging)
 requirements:
@@ -39,6 +41,7 @@ notes:
   - Targets without redis-py can still use O(backend=ring).
 seealso:
   - module: zeromq.messaging.receiver_health
+  - module: zeromq.messaging.endpoint_health
   - plugin: zeromq.messaging.matchmaker_ring
     plugin_type: filter
 """
@@ -92,6 +95,8 @@ master:
 topics:
   description:
     - Mapping of topic to its registrations, sorted by host for Redis and in file order for a ring.
+    - In the rocky layout the C(ROUTER) sets (direct mode), C(<topic>) and C(<topic>/<server>) without the
+      C(ROUTER/) prefix.
     - For a ring, each entry only has RV(topics.host).
   returned: always
   type: dict
@@ -104,6 +109,8 @@ topics:
       description:
         - Seconds the registration still lives without a heartbeat; V(-1) means it never expires,
           V(-2) that it has expired.
+        - In the rocky layout the TTL of the member's own key C(<host>:<port>), which the driver checks
+          (Ocata and later), or of the set when none of its members has a key (Mitaka and Newton).
       type: int
       returned: when O(backend) is V(redis) or V(sentinel)
     alive:
@@ -116,6 +123,42 @@ topics:
       - {host: compute2, ttl: -2, alive: false}
     scheduler:
       - {host: controller1, ttl: -1, alive: true}
+dealers:
+  description:
+    - The C(DEALER/<topic>) and C(DEALER/<topic>/<server>) registrations of servers behind a router proxy
+      (C(use_router_proxy)), as RV(topics); members are socket identities C(<host>/<topic>/<uuid>).
+  returned: when the rocky layout was read
+  type: dict
+  sample:
+    compute:
+      - {host: compute1/compute/6f1c0e2a-9b7d-4c55-8f0e-2d1f3c4b5a69, ttl: 287, alive: true}
+publishers:
+  description: The C(PUBLISHERS) set, one entry per proxy (C(use_pub_sub)).
+  returned: when the rocky layout was read
+  type: list
+  elements: dict
+  contains:
+    publisher:
+      description: C(host:port) of the proxy's PUB socket.
+      type: str
+    router:
+      description: C(host:port) of the proxy's frontend ROUTER socket.
+      type: str
+    ttl:
+      description: As RV(topics.ttl).
+      type: int
+    alive:
+      description: As RV(topics.alive).
+      type: bool
+  sample:
+    - {publisher: "192.0.2.10:50001", router: "192.0.2.10:50002", ttl: 290, alive: true}
+routers:
+  description: The C(ROUTERS) set, each proxy's backend ROUTER C(host:port), entries as RV(topics).
+  returned: when the rocky layout was read
+  type: list
+  elements: dict
+  sample:
+    - {host: "192.0.2.10:50003", ttl: 290, alive: true}
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402

@@ -34,9 +34,13 @@ class FakeRedis:
         if ttl is not None:
             self.expiry[member] = ttl
 
-    def rocky_register(self, key, host_port, ttl):
-        self.data.setdefault('ROUTER/' + key, set()).add(host_port)
-        self.expiry['ROUTER/' + key] = ttl
+    def rocky_register(self, key, member, ttl, member_ttl=None, prefix='ROUTER/'):
+        """Mitaka/Newton: the set only; with member_ttl, Ocata and later: the member is a key too."""
+        self.data.setdefault(prefix + key, set()).add(member)
+        self.expiry[prefix + key] = ttl
+        if member_ttl is not None:
+            self.data[member] = {' '}
+            self.expiry[member] = member_ttl
 
     # Redis API
     def ping(self):
@@ -51,6 +55,10 @@ class FakeRedis:
         for key in sorted(self.data):
             if match is None or fnmatchcase(key, match):
                 yield key
+
+    def exists(self, *keys):
+        self.commands.append('EXISTS')
+        return sum(key in self.data for key in keys)
 
     def smembers(self, key):
         self.commands.append('SMEMBERS')

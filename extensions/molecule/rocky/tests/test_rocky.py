@@ -8,9 +8,11 @@ under a call loop.
 """
 
 import json
+import os
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import testinfra
@@ -22,6 +24,7 @@ RECORD = "/var/lib/rocky-demo/received.jsonl"
 SENTINEL_URL = ("zmq+sentinel://" + ",".join(f":rocky-test-matchmaker@{n}:26379" for n in NODES)
                 + "/oslo-messaging-zeromq")
 ADMIN = "--no-auth-warning --user admin --pass"
+ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +72,46 @@ def test_servers_run_as_their_own_user(nodes):
         assert node.service("rocky-demo").is_running, name
         pid = node.check_output("systemctl show -p MainPID --value rocky-demo")
         assert node.check_output(f"ps -o user= -p {pid}") == "rocky-demo", name
+
+
+def test_no_receiver_for_this_generation(nodes):
+    for name, node in nodes.items():
+        assert node.run("systemctl cat zmq-receiver.service").rc != 0, name
+        assert not node.exists("zmq-receiver"), name
+
+
+def test_servers_start_after_the_local_redis_not_a_receiver(nodes):
+    for name in SERVERS:
+        dropin = nodes[name].file("/etc/systemd/system/rocky-demo.service.d/zeromq-messaging.conf").content_string
+        assert [line for line in dropin.splitlines() if line and not line.startswith("#")] == [
+            "[Unit]", "After=redis-server.service", "After=redis-sentinel.service"], name
+        show = nodes[name].check_output("systemctl show -p After -p Wants rocky-demo.service")
+        props = dict(line.split("=", 1) for line in show.splitlines())
+        assert {"redis-server.service", "redis-sentinel.service"} <= set(props["After"].split()), name
+        assert "zmq-receiver.service" not in props["After"] + props["Wants"], name
+
+
+def endpoint_health(node):
+    """The collection's endpoint_health module run on NODE, as site.yml's gate and report.yml run it."""
+    args = {"node": node, "backend": "sentinel", "login_password": "rocky-test-matchmaker",
+            "sentinel_hosts": [f"{n}:26379" for n in NODES]}
+    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json")
+    out = subprocess.run(["ansible", "all", "-i", f"{node},", "-c", "community.docker.docker",
+                          "-m", "zeromq.messaging.endpoint_health", "-a", json.dumps(args)],
+                         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, (out.stdout, out.stderr)
+    return json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"][node]
+
+
+def test_the_gate_sees_each_servers_endpoints(nodes):
+    for name in SERVERS:
+        result = endpoint_health(name)
+        assert result["healthy"], result
+        [endpoint] = result["endpoints"]
+        assert endpoint["topic"] == "rocky-demo" and endpoint["address"].startswith(f"{name}:"), endpoint
+        assert endpoint["keys"] == ["ROUTER/rocky-demo", f"ROUTER/rocky-demo/{name}"], endpoint
+        assert endpoint["alive"] and endpoint["reachable"] and 0 < endpoint["ttl"] <= 300, endpoint
+    assert endpoint_health(CLIENT)["endpoints"] == []
 
 
 def test_servers_registered_their_router_endpoints(nodes):

@@ -81,25 +81,61 @@ def test_read_kilo_raises_errors_other_than_wrongtype(fake_redis, monkeypatch):
         mm.read_kilo(fake_redis)
 
 
-def test_read_rocky(fake_redis):
+NO_PROXIES = {'dealers': {}, 'publishers': [], 'routers': []}
+
+
+def test_read_rocky_mitaka_sets_carry_the_ttl(fake_redis):
+    # Mitaka and Newton: no member keys, the sets' TTL is the registrations'.
     fake_redis.rocky_register('compute', 'cmp2:49160', 250)
     fake_redis.rocky_register('compute', 'cmp1:49153', 250)
     fake_redis.rocky_register('compute/cmp1', 'cmp1:49153', 120)
     fake_redis.kilo_register('legacy', 'h')
-    assert mm.read_rocky(fake_redis) == {
+    assert mm.read_rocky(fake_redis) == {'topics': {
         'compute': [{'host': 'cmp1:49153', 'ttl': 250, 'alive': True},
                     {'host': 'cmp2:49160', 'ttl': 250, 'alive': True}],
         'compute/cmp1': [{'host': 'cmp1:49153', 'ttl': 120, 'alive': True}],
+    }, **NO_PROXIES}
+    assert mm.read_rocky(fake_redis, 'compute/cmp1') == {'topics': {
+        'compute/cmp1': [{'host': 'cmp1:49153', 'ttl': 120, 'alive': True}]}, **NO_PROXIES}
+    assert mm.read_rocky(fake_redis, 'nope') == {'topics': {'nope': []}, **NO_PROXIES}
+
+
+def test_read_rocky_member_keys_decide_liveness(fake_redis):
+    # Ocata and later (8.1.4): each member is a key; one whose key expired is no longer routed to.
+    fake_redis.rocky_register('compute', 'cmp1:49153', 300, member_ttl=290)
+    fake_redis.rocky_register('compute', 'cmp2:49160', 300, member_ttl=5)
+    fake_redis.rocky_register('compute/cmp2', 'cmp2:49160', 300, member_ttl=5)
+    del fake_redis.data['cmp2:49160']
+    topics = mm.read_rocky(fake_redis)['topics']
+    assert topics == {
+        'compute': [{'host': 'cmp1:49153', 'ttl': 290, 'alive': True},
+                    {'host': 'cmp2:49160', 'ttl': -2, 'alive': False}],
+        # No member of this set has a key left: read as a Mitaka set, its own TTL.
+        'compute/cmp2': [{'host': 'cmp2:49160', 'ttl': 300, 'alive': True}],
     }
-    assert mm.read_rocky(fake_redis, 'compute/cmp1') == {
-        'compute/cmp1': [{'host': 'cmp1:49153', 'ttl': 120, 'alive': True}]}
-    assert mm.read_rocky(fake_redis, 'nope') == {'nope': []}
 
 
-def test_detect_layout(fake_redis):
+def test_read_rocky_proxies_and_dealers(fake_redis):
+    fake_redis.rocky_register('PUBLISHERS', '10.0.0.5:50001,10.0.0.5:50002', 300, member_ttl=200, prefix='')
+    fake_redis.rocky_register('ROUTERS', '10.0.0.5:50003', 300, member_ttl=200, prefix='')
+    fake_redis.rocky_register('compute/cmp1', 'cmp1/compute/cmp1/u1', 300, member_ttl=100, prefix='DEALER/')
+    assert mm.read_rocky(fake_redis) == {
+        'topics': {},
+        'dealers': {'compute/cmp1': [{'host': 'cmp1/compute/cmp1/u1', 'ttl': 100, 'alive': True}]},
+        'publishers': [{'publisher': '10.0.0.5:50001', 'router': '10.0.0.5:50002', 'ttl': 200, 'alive': True}],
+        'routers': [{'host': '10.0.0.5:50003', 'ttl': 200, 'alive': True}],
+    }
+
+
+@pytest.mark.parametrize(('key', 'member', 'prefix'), [
+    ('compute', 'cmp1:49153', 'ROUTER/'),
+    ('compute', 'cmp1/compute/u1', 'DEALER/'),
+    ('ROUTERS', 'px:50003', ''),
+])
+def test_detect_layout(fake_redis, key, member, prefix):
     fake_redis.kilo_register('compute', 'cmp1')
     assert mm.detect_layout(fake_redis) == 'kilo'
-    fake_redis.rocky_register('compute', 'cmp1:49153', 10)
+    fake_redis.rocky_register(key, member, 10, prefix=prefix)
     assert mm.detect_layout(fake_redis) == 'rocky'
 
 
@@ -148,7 +184,7 @@ def test_read_matchmaker_redis_auto_layout(fake_redis, monkeypatch):
     result = mm.read_matchmaker(params(login_host='db', login_port=6380, login_user='oslo',
                                        login_password=CRED_MASTER, socket_timeout=2.5))
     assert result == {'backend': 'redis', 'layout': 'rocky', 'master': 'db:6380',
-                      'topics': {'compute': [{'host': 'cmp1:49153', 'ttl': 200, 'alive': True}]}}
+                      'topics': {'compute': [{'host': 'cmp1:49153', 'ttl': 200, 'alive': True}]}, **NO_PROXIES}
     factory.assert_called_once_with(host='db', port=6380, username='oslo', password=CRED_MASTER,
                                     socket_timeout=2.5, socket_connect_timeout=2.5, decode_responses=True)
     assert fake_redis.closed

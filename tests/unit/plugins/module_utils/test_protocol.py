@@ -107,3 +107,16 @@ def test_control_socket_and_endpoints():
     assert protocol.control_socket('/run/oslo/') == '/run/oslo/zmq-receiver.control'
     assert protocol.tcp_endpoint('::1', 9501) == 'tcp://[::1]:9501'
     assert protocol.tcp_endpoint('node1', 9501) == 'tcp://node1:9501'
+
+
+@pytest.mark.parametrize(('key', 'parsed'), [
+    ('ROUTER/compute', ('ROUTER', 'compute', None)),
+    ('ROUTER/compute/cmp1', ('ROUTER', 'compute', 'cmp1')),
+    ('DEALER/compute/cmp1', ('DEALER', 'compute', 'cmp1')),
+    ('ROUTER/', None),
+    ('PUBLISHERS', None),
+    ('cmp1:49153', None),
+    ('compute.cmp1', None),
+])
+def test_rocky_key(key, parsed):
+    assert protocol.rocky_key(key) == parsed

@@ -32,7 +32,8 @@ def test_documentation_matches_argument_spec(module_spec, compare_doc):
 
 def test_examples_and_return_are_yaml():
     assert isinstance(yaml.safe_load(matchmaker_info.EXAMPLES), list)
-    assert set(yaml.safe_load(matchmaker_info.RETURN)) == {'backend', 'layout', 'master', 'topics'}
+    assert set(yaml.safe_load(matchmaker_info.RETURN)) == {
+        'backend', 'layout', 'master', 'topics', 'dealers', 'publishers', 'routers'}
 
 
 def test_defaults_read_kilo(run_module, redis_factory, fake_redis):
@@ -52,9 +53,26 @@ def test_returned_keys_are_documented(run_module, redis_factory, fake_redis):
     fake_redis.kilo_register('scheduler', 'ctl1')
     _failed, result = run_module(matchmaker_info.main, {})
     documented = yaml.safe_load(matchmaker_info.RETURN)
-    assert set(result) - {'changed'} == set(documented)
+    assert set(result) - {'changed'} == {'backend', 'layout', 'master', 'topics'}
     entry_fields = set(documented['topics']['contains'])
     assert all(set(entry) == entry_fields for entry in result['topics']['scheduler'])
+
+
+def test_rocky_returns_the_whole_layout_as_documented(run_module, redis_factory, fake_redis):
+    fake_redis.rocky_register('compute', 'cmp1:49153', 300, member_ttl=290)
+    fake_redis.rocky_register('compute', 'cmp1/compute/f00', 300, member_ttl=280, prefix='DEALER/')
+    fake_redis.rocky_register('PUBLISHERS', 'px:50001,px:50002', 300, member_ttl=270, prefix='')
+    fake_redis.rocky_register('ROUTERS', 'px:50003', 300, member_ttl=260, prefix='')
+    failed, result = run_module(matchmaker_info.main, {})
+    assert not failed
+    documented = yaml.safe_load(matchmaker_info.RETURN)
+    assert set(result) - {'changed'} == set(documented)
+    assert result['layout'] == 'rocky'
+    assert result['topics'] == {'compute': [{'host': 'cmp1:49153', 'ttl': 290, 'alive': True}]}
+    assert result['dealers'] == {'compute': [{'host': 'cmp1/compute/f00', 'ttl': 280, 'alive': True}]}
+    assert result['publishers'] == [{'publisher': 'px:50001', 'router': 'px:50002', 'ttl': 270, 'alive': True}]
+    assert set(result['publishers'][0]) == set(documented['publishers']['contains'])
+    assert result['routers'] == [{'host': 'px:50003', 'ttl': 260, 'alive': True}]
 
 
 def test_check_mode_same_result(run_module, redis_factory, fake_redis):
