@@ -183,8 +183,9 @@ def test_files_and_units(mm):
     assert conf.content_string.startswith("include /etc/redis/redis.conf\n")
     # The distribution's file is left alone.
     assert "matchmaker" not in mm.file("/etc/redis/redis.conf").content_string
-    dropin = mm.file("/etc/systemd/system/redis-server.service.d/zeromq-container.conf")
+    dropin = mm.file("/etc/systemd/system/redis-server.service.d/zeromq.conf")
     assert "PrivateUsers=false" in dropin.content_string
+    assert "Before=zmq-receiver.service" in dropin.content_string
     assert mm.service("redis-server").is_enabled
 
 
