@@ -2,15 +2,16 @@
 """Deployment wall time on the lab: first converge, idempotent re-run, facts-only play.
 
     benchmarks/deploy_bench.py                   (recreates the lab: tools/lab.sh down, then up without site.yml)
-    benchmarks/deploy_bench.py --baseline REV    also converges and re-runs REV's site.yml first, on the same
-                                                 hosts in the same run: the "before" of a change
+    benchmarks/deploy_bench.py --baseline REV    also REV's site.yml on a second lab of three hosts (zmq-base-N),
+                                                 converged beside this one; the re-runs of the two alternate
     benchmarks/deploy_bench.py --repeat N        each re-run N times; the table shows the median, and the
                                                  spread (min-max) says how much the machine's load moved it
 
 Prints a table; the ratio re-run / facts-only is the overhead of checking a
 converged fabric against merely contacting its hosts (target <= 3). A play of
 ten no-op module tasks on the same hosts shows what one module call per host
-costs against that budget.
+costs against that budget. With a baseline, its re-runs and this tree's
+alternate (A B B A ...), so a busy machine slows both alike.
 """
 
 import os
@@ -23,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRETS = ROOT / ".cache" / "lab" / "secrets.yml"
+# The baseline's lab inventory, written into its worktree.
+BASE_INVENTORY = "hosts-bench.yml"
 FACTS_ONLY = """
 - name: Facts only
   hosts: zeromq_nodes:zeromq_matchmaker
@@ -44,9 +47,9 @@ def env(tree=ROOT):
                 ANSIBLE_COLLECTIONS_PATH=str(tree / ".cache" / "collections"))
 
 
-def playbook(path, *extra, tree=ROOT):
+def playbook(path, *extra, tree=ROOT, inventory="inventory/lab"):
     """Run a playbook on the lab inventory of TREE (a checkout); return (seconds, recap lines)."""
-    cmd = ["ansible-playbook", "-i", "inventory/lab", "-e", f"@{SECRETS}", str(path), *extra]
+    cmd = ["ansible-playbook", "-i", inventory, "-e", f"@{SECRETS}", str(path), *extra]
     start = time.monotonic()
     proc = subprocess.run(cmd, cwd=tree, env=env(tree), capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - start
@@ -60,56 +63,93 @@ def changed(recap):
     return sum(int(line.split("changed=")[1].split()[0]) for line in recap)
 
 
-def reruns(repeat, tree=ROOT):
-    """Time REPEAT idempotent re-runs of TREE's site.yml: (median, min, max, changed in all of them)."""
-    runs = [playbook("playbooks/site.yml", tree=tree) for _ in range(repeat)]
+def timed(runs):
+    """(median, min, max, changed in all of them) of RUNS, a list of (seconds, recap)."""
     seconds = [elapsed for elapsed, _ in runs]
     return statistics.median(seconds), min(seconds), max(seconds), sum(changed(recap) for _, recap in runs)
 
 
-def baseline(rev, workdir, repeat):
-    """Converge, then time the idempotent re-runs of REV's own site.yml (its inventory, its roles)."""
+def baseline_tree(rev, workdir):
+    """A worktree of REV, with an inventory of its own lab: REV's lab inventory with hosts zmq-base-N."""
     tree = Path(workdir) / "baseline"
     subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=ROOT, check=True, capture_output=True)
-    try:
-        link = tree / ".cache" / "collections" / "ansible_collections" / "zeromq" / "messaging"
-        link.parent.mkdir(parents=True)
-        link.symlink_to(tree)
-        first, first_recap = playbook("playbooks/site.yml", tree=tree)
-        rerun = reruns(repeat, tree)
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
-    return [(f"{rev[:10]} first", (first,), changed(first_recap)), (f"{rev[:10]} re-run", rerun[:3], rerun[3])]
+    link = tree / ".cache" / "collections" / "ansible_collections" / "zeromq" / "messaging"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tree)
+    # Beside its group_vars, so they apply.
+    hosts = tree / "inventory" / "lab" / "hosts.yml"
+    (hosts.parent / BASE_INVENTORY).write_text(hosts.read_text().replace("zmq-lab-", "zmq-base-"))
+    return tree
+
+
+def lab_containers(playbook_name, tree):
+    """Create (up.yml) or remove (down.yml) the baseline's lab hosts with this tree's lab playbooks."""
+    path = ROOT / "tools" / "lab" / playbook_name
+    playbook(path, tree=tree, inventory=f"inventory/lab/{BASE_INVENTORY}")
 
 
 def main():
     rev = sys.argv[sys.argv.index("--baseline") + 1] if "--baseline" in sys.argv else None
     repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 1
-    subprocess.run(["tools/lab.sh", "down"], cwd=ROOT, check=False, capture_output=True)
-    subprocess.run(["tools/lab.sh", "hosts"], cwd=ROOT, check=True)
     with tempfile.NamedTemporaryFile("w", suffix=".yml") as facts, \
             tempfile.NamedTemporaryFile("w", suffix=".yml") as noop, tempfile.TemporaryDirectory() as workdir:
         facts.write(FACTS_ONLY)
         facts.flush()
         noop.write(NOOP)
         noop.flush()
-        before = baseline(rev, workdir, repeat) if rev else []
-        first, first_recap = playbook("playbooks/site.yml")
-        rerun = reruns(repeat)
-        facts_only, _ = playbook(facts.name)
-        noops, _ = playbook(noop.name)
-    # After a baseline, the first converge is an upgrade of the baseline's fabric.
-    rows = [*before, ("upgrade converge" if before else "first converge", (first,), changed(first_recap)),
-            (f"idempotent re-run x{repeat}", rerun[:3], rerun[3]),
-            ("facts-only play", (facts_only,), 0), (f"{NOOP_TASKS} no-op tasks", (noops,), 0)]
+        base = baseline_tree(rev, workdir) if rev else None
+        try:
+            rows = measure(base, rev, repeat, facts.name, noop.name)
+        finally:
+            if base:
+                subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=False)
     print(f"{'run':<24}{'seconds':>10}{'min-max':>14}{'changed':>10}{'x facts-only':>14}")
+    facts_only = rows[-2][1][0]
     for name, seconds, count in rows:
         spread = f"{seconds[1]:.1f}-{seconds[2]:.1f}" if len(seconds) == 3 else ""
         print(f"{name:<24}{seconds[0]:>10.1f}{spread:>14}{count:>10}{seconds[0] / facts_only:>14.2f}")
+    rerun = rows[-3][1]
     print(f"\nre-run / facts-only = {rerun[0] / facts_only:.2f} (target <= 3)")
-    if before:
-        print(f"re-run / {rev[:10]} re-run = {rerun[0] / before[1][1][0]:.2f} (medians),"
-              f" {rerun[1] / before[1][1][1]:.2f} (fastest of each)")
+    if rev:
+        before = rows[1][1]
+        print(f"re-run / {rev[:10]} re-run = {rerun[0] / before[0]:.2f} (medians),"
+              f" {rerun[1] / before[1]:.2f} (fastest of each)")
+
+
+def measure(base, rev, repeat, facts, noop):
+    """The table's rows: (name, (seconds, ...), changed)."""
+    if base:
+        # The baseline's hosts first: the lab's down.yml removes the network they share.
+        lab_containers("down.yml", base)
+    subprocess.run(["tools/lab.sh", "down"], cwd=ROOT, check=False, capture_output=True)
+    subprocess.run(["tools/lab.sh", "hosts"], cwd=ROOT, check=True)
+    rows = []
+    try:
+        new_runs, base_runs = [], []
+        if base:
+            lab_containers("up.yml", base)
+            first, recap = playbook("playbooks/site.yml", tree=base, inventory=f"inventory/lab/{BASE_INVENTORY}")
+            rows.append((f"{rev[:10]} first", (first,), changed(recap)))
+        first, recap = playbook("playbooks/site.yml")
+        for n in range(repeat):
+            # A B B A ...: neither side always runs on the later, differently loaded slot.
+            order = ["base", "new"] if n % 2 == 0 else ["new", "base"]
+            for side in order if base else ["new"]:
+                if side == "new":
+                    new_runs.append(playbook("playbooks/site.yml"))
+                else:
+                    base_runs.append(playbook("playbooks/site.yml", tree=base,
+                                              inventory=f"inventory/lab/{BASE_INVENTORY}"))
+        if base:
+            rows.append((f"{rev[:10]} re-run x{repeat}", timed(base_runs)[:3], timed(base_runs)[3]))
+        rows.append(("first converge", (first,), changed(recap)))
+        rows.append((f"idempotent re-run x{repeat}", timed(new_runs)[:3], timed(new_runs)[3]))
+        rows.append(("facts-only play", (playbook(facts)[0],), 0))
+        rows.append((f"{NOOP_TASKS} no-op tasks", (playbook(noop)[0],), 0))
+    finally:
+        if base:
+            lab_containers("down.yml", base)
+    return rows
 
 
 if __name__ == "__main__":
