@@ -71,3 +71,14 @@ options:
     type: float
     default: 5.0
 """
+
+    # The modules that only read (matchmaker_info, endpoint_health).
+    READ_ONLY = r"""
+attributes:
+  check_mode:
+    support: full
+    description: The module never changes anything.
+  diff_mode:
+    support: none
+    description: Nothing to diff.
+"""

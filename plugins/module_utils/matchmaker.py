@@ -39,6 +39,15 @@ class MatchmakerError(Exception):
     """A matchmaker could not be read; the message is meant for the user."""
 
 
+class Unhealthy(Exception):
+    """A health module's check failed: ``reason`` names the check (RV reason), ``detail`` says what happened."""
+
+    def __init__(self, reason, detail):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
 def matchmaker_argument_spec():
     """Connection options shared by the modules reading a matchmaker (doc fragment zeromq.messaging.matchmaker)."""
     return dict(
@@ -156,20 +165,16 @@ def read_kilo(client, topic=None):
 def _rocky_sets(client, keys):
     """``{key: [(member, ttl), ...]}``, members sorted, ttl as the driver judges the member.
 
-    From Ocata on a member lives as long as its own key; a set none of whose members
-    has a key was written by Mitaka or Newton, whose members live as long as the set.
+    From Ocata on a member lives as long as its own key. When no member has a key,
+    Mitaka or Newton wrote the layout: members live as long as their set.
     """
     sets = dict(_members(client, keys))
     ordered = sorted(sets)
     set_ttls = dict(zip(ordered, _batched(client, 'ttl', ordered)))
     members = sorted({m for key in ordered for m in sets[key]})
     member_ttls = dict(zip(members, _batched(client, 'ttl', members)))
-    found = {}
-    for key in ordered:
-        own = [member_ttls[m] for m in sets[key]]
-        keyed = any(protocol.alive(ttl) for ttl in own)
-        found[key] = [(m, member_ttls[m] if keyed else set_ttls[key]) for m in sorted(sets[key])]
-    return found
+    keyed = any(protocol.alive(ttl) for ttl in member_ttls.values())
+    return {key: [(m, member_ttls[m] if keyed else set_ttls[key]) for m in sorted(sets[key])] for key in ordered}
 
 
 def read_rocky(client, topic=None):
@@ -184,7 +189,7 @@ def read_rocky(client, topic=None):
     for key, members in _rocky_sets(client, keys).items():
         if key == protocol.ROCKY_PUBLISHERS:
             for member, ttl in members:
-                publisher, _, router = member.partition(',')
+                publisher, _comma, router = member.partition(',')
                 found['publishers'].append(dict(publisher=publisher, router=router, ttl=ttl, alive=protocol.alive(ttl)))
         elif key == protocol.ROCKY_ROUTERS:
             found['routers'] = [_entry(member, ttl) for member, ttl in members]

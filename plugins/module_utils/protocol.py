@@ -170,7 +170,7 @@ def alive(ttl):
 def rocky_key(key):
     """``(listener, topic, server or None)`` of a Mitaka-Rocky registration key, None for any other key."""
     listener, sep, rest = key.partition('/')
-    topic, _, server = rest.partition('/')
+    topic, _slash, server = rest.partition('/')
     if not sep or listener not in ROCKY_LISTENERS or not topic:
         return None
     return listener, topic, server or None

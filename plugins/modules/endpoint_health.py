@@ -23,13 +23,6 @@ author:
   - zeromq.messaging contributors (@zeromq-messaging)
 requirements:
   - redis (the redis-py Python library) on the target.
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything.
-  diff_mode:
-    support: none
-    description: Nothing to diff.
 options:
   node:
     description:
@@ -58,6 +51,7 @@ options:
     default: false
 extends_documentation_fragment:
   - zeromq.messaging.matchmaker
+  - zeromq.messaging.matchmaker.read_only
 notes:
   - O(layout) is always read as V(rocky), and O(backend=ring) is refused (Kilo has no such endpoints).
 seealso:
@@ -145,18 +139,12 @@ import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker, protocol  # noqa: E402
-
-
-class Unhealthy(Exception):
-    def __init__(self, reason, detail):
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
+from ansible_collections.zeromq.messaging.plugins.module_utils.matchmaker import Unhealthy  # noqa: E402
 
 
 def split_address(address):
     """``(host, port)`` of a registered ``<rpc_zmq_host>:<port>`` (the driver joins them with a colon), or None."""
-    host, _, port = address.rpartition(':')
+    host, _colon, port = address.rpartition(':')
     if not host or not port.isdigit():
         return None
     return host.strip('[]'), int(port)

@@ -22,13 +22,6 @@ author:
   - zeromq.messaging contributors (@zeromq-messaging)
 requirements:
   - redis (the redis-py Python library) on the target, for O(backend=redis) and O(backend=sentinel).
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything.
-  diff_mode:
-    support: none
-    description: Nothing to diff.
 options:
   topic:
     description:
@@ -37,6 +30,7 @@ options:
     type: str
 extends_documentation_fragment:
   - zeromq.messaging.matchmaker
+  - zeromq.messaging.matchmaker.read_only
 notes:
   - Targets without redis-py can still use O(backend=ring).
 seealso:
@@ -110,7 +104,7 @@ topics:
         - Seconds the registration still lives without a heartbeat; V(-1) means it never expires,
           V(-2) that it has expired.
         - In the rocky layout the TTL of the member's own key C(<host>:<port>), which the driver checks
-          (Ocata and later), or of the set when none of its members has a key (Mitaka and Newton).
+          (Ocata and later), or of the set when no member has a key (Mitaka and Newton).
       type: int
       returned: when O(backend) is V(redis) or V(sentinel)
     alive:

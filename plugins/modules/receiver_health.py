@@ -163,6 +163,7 @@ import uuid  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker, protocol  # noqa: E402
+from ansible_collections.zeromq.messaging.plugins.module_utils.matchmaker import Unhealthy  # noqa: E402
 
 ZMQ_IMPORT_ERROR = None
 try:
@@ -174,13 +175,6 @@ else:
     HAS_ZMQ = True
 
 PROBE_TOPIC = 'zmq_receiver_health'
-
-
-class Unhealthy(Exception):
-    def __init__(self, reason, detail):
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 def check_port(host, port, timeout):

@@ -116,3 +116,11 @@ def run_ansible_module(module, args, check=False, env=None):
         raise AssertionError(f'no JSON from ansible (rc {proc.returncode}): {proc.stdout}\n{proc.stderr}') from None
     result = output['plays'][0]['tasks'][0]['hosts']['localhost']
     return bool(result.get('failed')), result, proc.stdout
+
+
+def rocky_register(client, topic, server, address, expire=300):
+    """Register exactly like an oslo.messaging 8.1.4 server (MatchmakerRedisBase.register, _sadd)."""
+    for key in (f'ROUTER/{topic}/{server}', f'ROUTER/{topic}'):
+        for name, value in ((key, address), (address, ' ')):
+            client.sadd(name, value)
+            client.expire(name, expire)

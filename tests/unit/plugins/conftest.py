@@ -166,7 +166,7 @@ def documented_options(module):
         fragment, _, attribute = name.removeprefix('zeromq.messaging.').partition('.')
         source = importlib.import_module(f'ansible_collections.zeromq.messaging.plugins.doc_fragments.{fragment}')
         extra = yaml.safe_load(getattr(source.ModuleDocFragment, (attribute or 'documentation').upper()))
-        doc['options'].update(extra['options'])
+        doc['options'].update(extra.get('options', {}))
     return doc['options']
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from zmqmm_live import GROUP, MASTER_CRED, READER_CRED, SENTINEL_CRED, WRONG_CRED, free_port, wait_for
+from zmqmm_live import rocky_register as live_rocky_register
 
 
 def kilo_register(client, topic, host, ttl=None):
@@ -177,3 +178,30 @@ def test_sentinel_errors(ansible_module, redis_sentinel):
     failed, result, _out = ansible_module('matchmaker_info', base)
     assert failed and result['msg'].startswith('cannot get the master from Redis Sentinel 127.0.0.1:')
     assert 'NOAUTH' in result['msg'] or 'Authentication' in result['msg']
+
+
+def test_rocky_whole_layout_as_8_1_4_writes_it(ansible_module, redis_plain):
+    port, client = redis_plain
+    live_rocky_register(client, 'compute', 'cmp1', 'cmp1:49153')
+    live_rocky_register(client, 'compute', 'cmp2', 'cmp2:49200')
+    client.delete('cmp2:49200')  # cmp2 stopped renewing: its own key expired, the sets still hold it
+    # A router proxy (register_publisher, register_router) and a DEALER consumer behind it.
+    for key, member in (('PUBLISHERS', '10.0.0.5:50001,10.0.0.5:50002'), ('ROUTERS', '10.0.0.5:50003'),
+                        ('DEALER/compute', 'cmp3/compute/u1')):
+        for name, value in ((key, member), (member, ' ')):
+            client.sadd(name, value)
+            client.expire(name, 300)
+    before = snapshot(client)
+
+    failed, result, _out = ansible_module('matchmaker_info', {'login_port': port})
+
+    assert not failed and result['layout'] == 'rocky'
+    assert sorted(result['topics']) == ['compute', 'compute/cmp1', 'compute/cmp2']
+    assert [(e['host'], e['alive']) for e in result['topics']['compute']] == [('cmp1:49153', True),
+                                                                              ('cmp2:49200', False)]
+    assert 290 <= result['topics']['compute'][0]['ttl'] <= 300 and result['topics']['compute'][1]['ttl'] == -2
+    assert [(e['publisher'], e['router'], e['alive']) for e in result['publishers']] == [
+        ('10.0.0.5:50001', '10.0.0.5:50002', True)]
+    assert [e['host'] for e in result['routers']] == ['10.0.0.5:50003']
+    assert [e['host'] for e in result['dealers']['compute']] == ['cmp3/compute/u1']
+    assert snapshot(client) == before

@@ -110,8 +110,8 @@ def test_read_rocky_member_keys_decide_liveness(fake_redis):
     assert topics == {
         'compute': [{'host': 'cmp1:49153', 'ttl': 290, 'alive': True},
                     {'host': 'cmp2:49160', 'ttl': -2, 'alive': False}],
-        # No member of this set has a key left: read as a Mitaka set, its own TTL.
-        'compute/cmp2': [{'host': 'cmp2:49160', 'ttl': 300, 'alive': True}],
+        # The layout has member keys (Ocata or later): a member without one is gone, whatever its set's TTL.
+        'compute/cmp2': [{'host': 'cmp2:49160', 'ttl': -2, 'alive': False}],
     }
 
 
