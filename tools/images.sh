@@ -5,8 +5,9 @@
 # releases are otherwise built locally (mmdebstrap + docker import), once.
 # <base>-<name> is a test image: tools/<name>/Dockerfile built on top of
 # zeromq-messaging/<base>, rebuilt when that directory or the base changes
-# (debian11-kilo: oslo.messaging 1.8.3, debian12-rocky: 8.1.4). A recipe's
-# context.sh, when there is one, adds what the build needs to its context.
+# (debian11-kilo: oslo.messaging 1.8.3, debian11-mitaka: 4.6.1, debian12-rocky:
+# 8.1.4). A recipe's context.sh, when there is one, adds what the build needs to
+# its context.
 # Exit status 3: the image can be neither pulled nor built here.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -120,3 +120,108 @@ def test_password_never_printed(run_play, config, flavour):
     assert [diff for diff in diffs(tasks) if "rpc_zmq_host" in diff], tasks
     assert "REDIS-S3CRET" not in output
     assert unchanged(config)
+
+
+@pytest.mark.parametrize(
+    ("extra_vars", "expected"),
+    [
+        pytest.param({"oslo_messaging_rocky_release": "9.0.0"},
+                     [r"oslo_messaging_rocky_release=9\.0\.0 is not a release of the rocky", r"9\.0\.0 removed",
+                      r"1\.x is zeromq_flavour=kilo"],
+                     id="release-without-zmq"),
+        pytest.param({"oslo_messaging_rocky_release": "mitaka"},
+                     [r"oslo_messaging_rocky_release one such as\s+8\.1\.4 \(got 'mitaka'\)"], id="not-a-version"),
+        pytest.param({"oslo_messaging_rocky_release": "5.10.2", "zeromq_matchmaker": "sentinel",
+                      "zeromq_sentinel_hosts": ["s1:26379", "s2:26379", "s3:26379"]},
+                     [r"oslo_messaging_rocky_release=5\.10\.2 lacks",
+                      r"sentinel matchmaker and zmq\+sentinel:// exist\s+from\s+5\.11\.0",
+                      r"Set zeromq_matchmaker=redis"], id="sentinel-before-ocata"),
+        pytest.param({"oslo_messaging_rocky_release": "3.0.0", "oslo_messaging_zmq_use_pub_sub": True},
+                     [r"use_pub_sub exists from 4\.0\.0", r"Set oslo_messaging_zmq_use_pub_sub=false"],
+                     id="pub-sub-before-4"),
+        pytest.param({"oslo_messaging_rocky_release": "4.6.1", "oslo_messaging_zmq_use_router_proxy": True},
+                     [r"use_router_proxy exists from 5\.0\.0"], id="router-proxy-in-mitaka"),
+    ],
+)
+def test_release_lacking_a_feature_fails_before_any_change(run_play, failure, config, extra_vars, expected):
+    rc, tasks = run_play(PLAY, extra_vars={"zeromq_flavour": "rocky", "oslo_messaging_services": service(config),
+                                           **extra_vars})
+    assert rc != 0, tasks
+    msg = failure(tasks)  # one failed task, nothing changed
+    for pattern in expected:
+        assert re.search(pattern, msg), f"{pattern!r} not in:\n{msg}"
+    assert unchanged(config)
+
+
+def written(run_play, config, **extra_vars):
+    """{section: {option: value}} the role would write into CONFIG (check mode: the diff's after), but debug."""
+    extra_vars = {"oslo_messaging_services": service(config), "oslo_messaging_config_diff": True,
+                  "zeromq_host": "node1", **extra_vars}
+    rc, tasks = run_play(PLAY, extra_vars=extra_vars, options=["--diff"])
+    assert rc == 0, tasks
+    [after] = [json.loads(diff)["after"] for diff in diffs(tasks)]
+    sections, section = {}, None
+    for line in after.splitlines():
+        if line.startswith("["):
+            section = sections.setdefault(line.strip("[]"), {})
+        elif " = " in line:
+            option, value = line.split(" = ", 1)
+            section[option] = value
+    sections["DEFAULT"].pop("debug")
+    sections.pop("database")
+    return sections
+
+
+ZMQ_ALL = {
+    "rpc_zmq_matchmaker": "redis", "rpc_zmq_host": "node1", "rpc_zmq_bind_address": "*",
+    "rpc_zmq_ipc_dir": "/var/run/openstack", "use_router_proxy": "false", "use_pub_sub": "false",
+    "rpc_zmq_min_port": "49153", "rpc_zmq_max_port": "65536", "zmq_target_expire": "300", "zmq_target_update": "180",
+    "rpc_zmq_serialization": "json", "zmq_immediate": "true",
+}
+# The URL is a secret setting, masked in the diff: tests/releases proves its form per release.
+MASKED = "********"
+REDIS = {"host": "127.0.0.1", "port": "6379"}
+TUNING = {"wait_timeout": "2000", "check_timeout": "20000", "socket_timeout": "10000"}
+
+
+def only(options, *names):
+    return {name: options[name] for name in names}
+
+
+@pytest.mark.parametrize(
+    ("release", "expected"),
+    [
+        pytest.param("8.1.4", {"DEFAULT": {"transport_url": MASKED},
+                               "oslo_messaging_zmq": ZMQ_ALL, "matchmaker_redis": {**REDIS, **TUNING}}, id="rocky"),
+        pytest.param("5.6.0", {"DEFAULT": {"transport_url": MASKED,
+                                           **only(ZMQ_ALL, *list(ZMQ_ALL)[:11])},
+                               "matchmaker_redis": {**REDIS, **TUNING}}, id="before-oslo_messaging_zmq"),
+        pytest.param("4.6.1", {"DEFAULT": {**only(ZMQ_ALL, "rpc_zmq_matchmaker", "rpc_zmq_host", "rpc_zmq_bind_address",
+                                                  "rpc_zmq_ipc_dir", "use_pub_sub", "rpc_zmq_min_port",
+                                                  "rpc_zmq_max_port", "zmq_target_expire"),
+                                           "transport_url": MASKED},
+                               "matchmaker_redis": {**REDIS, **TUNING}}, id="mitaka"),
+        pytest.param("2.6.0", {"DEFAULT": {**only(ZMQ_ALL, "rpc_zmq_matchmaker", "rpc_zmq_host", "rpc_zmq_bind_address",
+                                                  "rpc_zmq_ipc_dir"),
+                                           "zmq_use_broker": "false", "transport_url": MASKED},
+                               "matchmaker_redis": REDIS}, id="liberty"),
+    ],
+)
+def test_release_decides_where_options_go(run_play, config, release, expected):
+    assert written(run_play, config, zeromq_flavour="rocky", oslo_messaging_rocky_release=release) == expected
+
+
+def test_release_change_leaves_nothing_stale(run_play, config):
+    # What 8.1.4 and Mitaka would write, both in the file: Mitaka's run keeps only its own.
+    config.write_text(config.read_text().replace("debug = True\n", "debug = True\nuse_router_proxy = false\n"
+                                                 "zmq_immediate = true\n")
+                      + "\n[oslo_messaging_zmq]\nrpc_zmq_host = old\nzmq_target_update = 180\n")
+    sections = written(run_play, config, zeromq_flavour="rocky", oslo_messaging_rocky_release="4.6.1")
+    assert sections["oslo_messaging_zmq"] == {}
+    assert "use_router_proxy" not in sections["DEFAULT"] and "zmq_immediate" not in sections["DEFAULT"]
+    assert sections["DEFAULT"]["rpc_zmq_host"] == "node1"
+    # And back to kilo: no rocky-only option stays in [DEFAULT].
+    config.write_text(config.read_text().replace("debug = True\n", "debug = True\nuse_pub_sub = false\n"
+                                                 "zmq_target_expire = 300\nzmq_use_broker = false\n"))
+    sections = written(run_play, config, zeromq_flavour="kilo")
+    assert not {"use_pub_sub", "zmq_target_expire", "zmq_use_broker"} & set(sections["DEFAULT"])
