@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -47,3 +48,32 @@ def test_a_changed_value_is_checked_again(run_play):
     assert _checks_run(tasks) == ["localhost", "localhost"]
     failed = [result["msg"] for _, _, result in tasks if result.get("failed")]
     assert failed and "zeromq_matchmaker=sentinel is not available with zeromq_flavour=kilo" in failed[0]
+
+
+ONE_PLAY = """
+- hosts: all
+  gather_facts: false
+  roles:
+    - zeromq.messaging.zeromq
+"""
+
+
+def test_kilo_refuses_to_go_without_its_receiver(run_play):
+    rc, tasks = run_play(ONE_PLAY, extra_vars={"zeromq_host": "node1", "zeromq_receiver_enabled": False})
+    failed = [result["msg"] for _, _, result in tasks if result.get("failed")]
+    assert rc != 0 and failed
+    assert "zeromq_receiver_enabled=false is not possible with zeromq_flavour=kilo" in failed[0]
+
+
+@pytest.mark.parametrize("enabled", [None, True, False])
+def test_rocky_has_no_receiver_unless_asked(run_play, enabled):
+    extra = {"zeromq_host": "node1", "zeromq_flavour": "rocky"}
+    if enabled is not None:
+        extra["zeromq_receiver_enabled"] = enabled
+    play = ONE_PLAY + """  tasks:
+    - ansible.builtin.debug:
+        msg: "{{ zeromq_receiver_enabled | bool }}"
+"""
+    rc, tasks = run_play(play, extra_vars=extra)
+    assert rc == 0
+    assert [result["msg"] for name, _, result in tasks if name == "ansible.builtin.debug"] == [bool(enabled)]
