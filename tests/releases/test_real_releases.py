@@ -53,8 +53,9 @@ def free_port():
 def engine():
     client = docker.from_env()
     # A new machine has none of the images yet: build them (cached by recipe hash).
-    subprocess.run([str(ROOT / "tools" / "images.sh"), *(image for image, _ in RELEASES.values())],
-                   check=True, capture_output=True, timeout=1800)
+    proc = subprocess.run([str(ROOT / "tools" / "images.sh"), *(image for image, _ in RELEASES.values())],
+                          capture_output=True, text=True, check=False, timeout=1800)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     return client
 
 
