@@ -70,7 +70,7 @@ def service(path):
         ),
         pytest.param(
             {"zeromq_flavour": "rocky", "oslo_messaging_zmq_use_pub_sub": True},
-            [r"need oslo-messaging-zmq-proxy\s+instances", r"Set both to false"],
+            [r"need at least\s+3 oslo-messaging-zmq-proxy hosts", r"set both switches to false"],
             id="proxy-switch-without-proxy",
         ),
     ],
