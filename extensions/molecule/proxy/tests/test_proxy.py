@@ -30,7 +30,13 @@ def nodes():
 
 
 def client(nodes, *args):
-    out = nodes[CLIENT].run("timeout 60 " + " ".join(f"'{a}'" for a in [*CLIENT_CMD, *args]))
+    """Run the client once; a fresh client's first call through the proxies is sometimes
+    lost (MessagingTimeout, seen in 2 of 12 client runs): retried once, and said."""
+    cmd = "timeout 60 " + " ".join(f"'{a}'" for a in [*CLIENT_CMD, *args])
+    out = nodes[CLIENT].run(cmd)
+    if out.rc != 0 and "MessagingTimeout" in out.stderr:
+        print(f"\nlost first call, retried: {args}")
+        out = nodes[CLIENT].run(cmd)
     assert out.rc == 0, (args, out.stdout, out.stderr)
     return json.loads(out.stdout)
 
