@@ -31,7 +31,7 @@ def nodes():
 
 def client(nodes, *args):
     """Run the client once; a fresh client's first call through the proxies is sometimes
-    lost (MessagingTimeout, seen in 2 of 12 client runs): retried once, and said."""
+    lost (MessagingTimeout, seen in 2 of 14 client runs): retried once, and said."""
     cmd = "timeout 60 " + " ".join(f"'{a}'" for a in [*CLIENT_CMD, *args])
     out = nodes[CLIENT].run(cmd)
     if out.rc != 0 and "MessagingTimeout" in out.stderr:
