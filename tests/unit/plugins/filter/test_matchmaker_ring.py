@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -87,14 +86,14 @@ def test_wrong_argument_types(args, fragment):
         matchmaker_ring(*args)
 
 
-def test_10000_hosts_50_topics_well_under_a_second():
+# Its speed at this scale is benchmarks/ring_bench.py's (docs/performance.md), not a test's.
+def test_10000_hosts_50_topics():
     hosts = [f'node{i:05d}' for i in range(10000)]
     groups = {'all': hosts}
     groups.update({f'g{i}': hosts[i * 200:(i + 1) * 200] for i in range(50)})
     spec = {f'topic{t}': ['all'] if t % 2 else [f'g{t}', hosts[t]] for t in range(50)}
-    start = time.perf_counter()
     ring = matchmaker_ring(spec, groups)
-    elapsed = time.perf_counter() - start
     assert len(ring['topic1']) == 10000
     assert ring['topic1'][:2] == ['node00000', 'node00001']
-    assert elapsed < 0.5, f'{elapsed:.3f}s'
+    # A group and a host outside it: both, sorted.
+    assert ring['topic2'] == sorted(hosts[400:600] + [hosts[2]])
