@@ -225,3 +225,11 @@ def test_release_change_leaves_nothing_stale(run_play, config):
                                                  "zmq_target_expire = 300\nzmq_use_broker = false\n"))
     sections = written(run_play, config, zeromq_flavour="kilo")
     assert not {"use_pub_sub", "zmq_target_expire", "zmq_use_broker"} & set(sections["DEFAULT"])
+
+
+def test_rpc_server_must_be_a_bool(run_play, failure, config):
+    services = [{"name": "nova-api", "config": str(config), "rpc_server": "sometimes"}]
+    rc, tasks = run_play(PLAY, extra_vars={"oslo_messaging_services": services})
+    assert rc != 0, tasks
+    assert re.search(r"rpc_server.*bool", failure(tasks)), failure(tasks)
+    assert unchanged(config)
