@@ -19,13 +19,14 @@ scenarios=(default ring redis sentinel receiver oslo_messaging site)
 distros=(debian11 debian12 debian13 ubuntu2204 ubuntu2404 rockylinux8 rockylinux9)
 # The real-service scenarios run on their own images (tools/<name>/ on a base).
 real_services="kilo:debian11-kilo rocky:debian12-rocky proxy:debian12-rocky"
-# Every scenario once, every Debian release several times (libzmq and the
-# receiver on Debian 11's Python 3.9 and pyzmq 20 in the kilo scenario), the
-# real oslo.messaging 1.8.3 and 8.1.4 services once each (8.1.4 once more behind
-# its proxies), and the registry-only
-# distros reported as not run.
-ci_matrix="default:debian13 ring:debian13 redis:debian11 sentinel:debian12 receiver:debian13
-  oslo_messaging:debian13 site:debian12 $real_services default:ubuntu2404 default:rockylinux9"
+# Under an hour on 2 cores: every Debian release (libzmq and the receiver on
+# Debian 11's Python 3.9 and pyzmq 20 in the kilo scenario), the real
+# oslo.messaging 1.8.3 and 8.1.4 services once each, and the registry-only
+# distros reported as not run. Left to --full or MOLECULE_MATRIX: ring and redis
+# (their roles converge in kilo, with the ring and real 1.8.3, and in site and
+# sentinel) and proxy (issue 14: a fresh client's first call may be lost).
+ci_matrix="default:debian13 sentinel:debian12 receiver:debian13 oslo_messaging:debian13 site:debian12
+  kilo:debian11-kilo rocky:debian12-rocky default:ubuntu2404 default:rockylinux9"
 
 molecule=true
 matrix=${MOLECULE_MATRIX:-$ci_matrix}
