@@ -78,6 +78,9 @@ def main():
                                  stdout=subprocess.DEVNULL)
         try:
             time.sleep(0.5)
+            # Another Redis on the port (a bench still running) would mix its servers' registrations into this run.
+            if redis.poll() is not None:
+                sys.exit(f"proxy_bench: redis-server could not start on port {args.redis_port} (in use?)")
             write_configs(tmp, f"zmq+redis://:{PASSWORD}@127.0.0.1:{args.redis_port}/")
             out = subprocess.run(["docker", "run", "--rm", "--network", "host", "-v", f"{tmp}:/bench:ro",
                                   "-e", f"ORDER={' '.join(order)}", "-e", f"ROUND_SECONDS={args.seconds}",
