@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Make sure the systemd base image for each distro exists, as zeromq-messaging/<distro>.
-# Usage: tools/images.sh DISTRO...   e.g. debian11 debian12 debian13 ubuntu2404 rockylinux9 debian12-rocky
+# Usage: tools/images.sh DISTRO...   e.g. debian11 debian12 debian13 ubuntu2404 rockylinux9 debian12-rocky debian11-rocky27
 # A public systemd+Ansible image is pulled when a registry answers; Debian
 # releases are otherwise built locally (mmdebstrap + docker import), once.
 # <base>-<name> is a test image: tools/<name>/Dockerfile built on top of
 # zeromq-messaging/<base>, rebuilt when that directory or the base changes
 # (debian11-kilo: oslo.messaging 1.8.3, debian11-mitaka: 4.6.1, debian12-rocky:
-# 8.1.4). A recipe's context.sh, when there is one, adds what the build needs to
-# its context.
+# 8.1.4, debian11-rocky27: 8.1.4 on Python 2.7, unpatched). A recipe's
+# context.sh, when there is one, adds what the build needs to its context.
 # Exit status 3: the image can be neither pulled nor built here.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -145,8 +145,9 @@ def site(*args):
 
 def test_a_node_cut_off_from_one_proxy(nodes):
     # A firewall on zmq-proxy-2 that drops the client host's new connections to its frontend.
-    rule = f"deny proto tcp from {ADDRESSES[CLIENT]} to any port 50001"
-    nodes["zmq-proxy-2"].check_output(f"ufw insert 1 {rule}")
+    # (With "to any" ufw would take it for the role's allow rule and skip it.)
+    rule = f"deny proto tcp from {ADDRESSES[CLIENT]} to {ADDRESSES['zmq-proxy-2']} port 50001"
+    assert nodes["zmq-proxy-2"].check_output(f"ufw insert 1 {rule}") == "Rule inserted"
     try:
         # The real driver: the requests go through the two proxies the client reached, the
         # replies of zmq-proxy-1's server through all three in turn: one of three is lost.
