@@ -165,7 +165,8 @@ def test_probe_timeout_is_bounded(run_module, ipc_dir):
         elapsed = time.monotonic() - start
     assert (result['healthy'], result['reason']) == (False, 'timeout waiting for probe')
     assert 'within 0.4 s' in result['detail']
-    assert elapsed < 2
+    # It gives up instead of waiting for ever (a liveness bound, not a speed check).
+    assert elapsed < 30
 
 
 def test_control_socket_missing(run_module, ipc_dir):
@@ -183,7 +184,8 @@ def test_control_socket_silent(run_module, ipc_dir):
         elapsed = time.monotonic() - start
     assert (result['healthy'], result['reason']) == (False, 'control socket not answering')
     assert result['detail'].startswith(f'no answer to "stats" on {ipc_dir}/zmq-receiver.control within 0.4 s')
-    assert elapsed < 2
+    # It gives up instead of waiting for ever (a liveness bound, not a speed check).
+    assert elapsed < 30
 
 
 def test_explicit_control_socket_and_no_stats(run_module, ipc_dir):
