@@ -11,18 +11,15 @@
 Everything about the transport comes from the config file, as in an OpenStack
 service. --accept-call-monitor-timeout (either command) wraps the driver's send()
 in this process only, so that it takes the call_monitor_timeout keyword that
-8.1.4's Transport._send passes on every call (tools/rocky/patch_driver.py fix 1,
+8.1.4's Transport._send passes on every call and cast (tools/rocky/patch_driver.py fix 1,
 in memory); the files in /opt/rocky27 stay as published.
 """
-
-from __future__ import print_function
 
 import eventlet
 
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402  (after monkey patching, as OpenStack services do)
-import io  # noqa: E402
 import json  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
@@ -30,6 +27,7 @@ import sys  # noqa: E402
 import oslo_messaging  # noqa: E402
 import pkg_resources  # noqa: E402
 from oslo_config import cfg  # noqa: E402
+from oslo_messaging._drivers import impl_zmq  # noqa: E402
 
 OPTS = [
     cfg.StrOpt("topic", default="rocky27-demo", help="RPC topic served."),
@@ -38,8 +36,6 @@ OPTS = [
 
 
 def accept_call_monitor_timeout():
-    from oslo_messaging._drivers import impl_zmq
-
     send = impl_zmq.ZmqDriver.send
 
     def send_ignoring_call_monitor_timeout(self, *args, **kwargs):
@@ -49,7 +45,7 @@ def accept_call_monitor_timeout():
     impl_zmq.ZmqDriver.send = send_ignoring_call_monitor_timeout
 
 
-class Endpoint(object):
+class Endpoint(object):  # noqa: UP004 (Python 2.7: a new-style class)
     def __init__(self, server, record_file):
         self.server = server
         self.record_file = record_file
@@ -58,12 +54,12 @@ class Endpoint(object):
         return {"server": self.server, "text": text}
 
     def record(self, ctxt, tag):
-        with io.open(self.record_file, "a", encoding="utf-8") as f:
-            f.write(u"%s\n" % json.dumps({"server": self.server, "tag": tag}))
+        with open(self.record_file, "a") as f:  # Python 2.7's open: no encoding argument
+            f.write(json.dumps({"server": self.server, "tag": tag}) + "\n")
 
 
 def error(exc):
-    return {"error": "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")}
+    return {"error": type(exc).__name__ + ": " + (str(exc).splitlines() or [""])[0]}
 
 
 def serve(conf):
@@ -74,7 +70,7 @@ def serve(conf):
     stopping = eventlet.event.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.ready() or stopping.send())
     server.start()
-    print("serving %s as %s on Python %s" % (target.topic, target.server, sys.version.split()[0]))
+    print(" ".join(("serving", target.topic, "as", target.server, "on Python", sys.version.split()[0])))
     sys.stdout.flush()
     stopping.wait()
     server.stop()
@@ -86,11 +82,12 @@ def run_client(conf, args):
     transport = oslo_messaging.get_rpc_transport(conf)
     target = oslo_messaging.Target(topic=conf.rocky27_demo.topic)
     client = oslo_messaging.RPCClient(transport, target, timeout=args.timeout)
-    result = {"python": sys.version.split()[0], "oslo.messaging": pkg_resources.get_distribution("oslo.messaging").version, "calls": []}
+    result = {"python": sys.version.split()[0], "calls": [],
+              "oslo.messaging": pkg_resources.get_distribution("oslo.messaging").version}
     try:
         for i in range(args.calls):
             try:
-                result["calls"].append(client.call({}, "echo", text="call %d" % i))
+                result["calls"].append(client.call({}, "echo", text="call " + str(i)))
             except Exception as exc:  # a timeout or the driver's error: what a service would see
                 result["calls"].append(error(exc))
         for step, fanout in (("cast", False), ("fanout", True)):
