@@ -118,8 +118,9 @@ def main():
 
 def measure(base, rev, repeat, facts, noop):
     """The table's rows: (name, (seconds, ...), changed)."""
-    if base:
-        # The baseline's hosts first: the lab's down.yml removes the network they share.
+    # The baseline's hosts first: the lab's down.yml removes the network they share.
+    # Without the lab's secrets (a fresh tree) neither lab of this tree exists.
+    if base and SECRETS.exists():
         lab_containers("down.yml", base)
     subprocess.run(["tools/lab.sh", "down"], cwd=ROOT, check=False, capture_output=True)
     subprocess.run(["tools/lab.sh", "hosts"], cwd=ROOT, check=True)
