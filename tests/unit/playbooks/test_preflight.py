@@ -28,9 +28,10 @@ PLAY = f"- ansible.builtin.import_playbook: {SITE}\n"
 
 def ring_node(**host_vars):
     """A one-node ring fabric, its only service (if any) given as name=config path."""
-    services = [{"name": name, "config": str(path)} for name, path in host_vars.pop("services", {}).items()]
+    services = [{"name": name, "config": str(path), "read_install": False}
+                for name, path in host_vars.pop("services", {}).items()]
     return inventory(["zeromq_nodes"], zeromq_matchmaker="ring", matchmaker_ring_topics="'{\"t\": [\"localhost\"]}'",
-                     **({"oslo_messaging_services": f"'{json.dumps(services)}'"} if services else {}), **host_vars)
+                     **({"oslo_messaging_services": f'"{services!r}"'} if services else {}), **host_vars)
 
 
 @pytest.mark.parametrize(

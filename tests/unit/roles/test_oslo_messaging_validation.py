@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 import pytest
 
@@ -38,8 +39,24 @@ def unchanged(path):
     )
 
 
-def service(path):
-    return [{"name": "nova-compute", "config": str(path)}]
+def service(path, **keys):
+    """One service; its install is not read unless KEYS say how (this machine runs no oslo.messaging)."""
+    return [{"name": "nova-compute", "config": str(path), **(keys or {"read_install": False})}]
+
+
+@pytest.fixture
+def python(tmp_path):
+    """An interpreter whose path holds a stand-in oslo.messaging 8.1.4 (a package and its metadata)."""
+    site = tmp_path / "site"
+    (site / "oslo_messaging").mkdir(parents=True)
+    (site / "oslo_messaging" / "__init__.py").write_text("")
+    (site / "oslo.messaging-8.1.4.dist-info").mkdir()
+    (site / "oslo.messaging-8.1.4.dist-info" / "METADATA").write_text("Name: oslo.messaging\nVersion: 8.1.4\n")
+    wrapper = tmp_path / "bin" / "python"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\nPYTHONPATH={site} exec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
 
 
 @pytest.mark.parametrize(
@@ -233,3 +250,44 @@ def test_rpc_server_must_be_a_bool(run_play, failure, config):
     assert rc != 0, tasks
     assert re.search(r"rpc_server.*bool", failure(tasks)), failure(tasks)
     assert unchanged(config)
+
+
+def test_a_service_without_an_interpreter_to_read_is_named(run_play, failure, config):
+    rc, tasks = run_play(PLAY, extra_vars={"oslo_messaging_services": service(config, python="/nonexistent/python")})
+    assert rc != 0, tasks
+    msg = failure(tasks)
+    assert re.search(r"Service nova-compute: /nonexistent/python could not be run", msg), msg
+    assert re.search(r"Set its python in oslo_messaging_services \(or\s+oslo_messaging_python\), or read_install: false",
+                     msg), msg
+    assert unchanged(config)
+
+
+def test_an_installed_release_other_than_the_declared_one_is_named(run_play, failure, config, python):
+    rc, tasks = run_play(PLAY, extra_vars={"zeromq_flavour": "rocky", "oslo_messaging_rocky_release": "5.35.6",
+                                           "oslo_messaging_services": service(config, python=python)})
+    assert rc != 0, tasks
+    msg = failure(tasks)
+    assert re.search(rf"Service nova-compute: {re.escape(python)} imports oslo.messaging 8\.1\.4", msg), msg
+    assert re.search(r"oslo_messaging_rocky_release is 5\.35\.6", msg), msg
+    assert re.search(r'Set oslo_messaging_rocky_release: "8\.1\.4"', msg), msg
+    assert unchanged(config)
+
+
+def test_driver_files_the_collection_cannot_recognise_are_named_with_the_opt_out(run_play, failure, config, python):
+    # The stand-in has no driver files: neither stock nor fixed.
+    rc, tasks = run_play(PLAY, extra_vars={"zeromq_flavour": "rocky",
+                                           "oslo_messaging_services": service(config, python=python)})
+    assert rc != 0, tasks
+    msg = failure(tasks)
+    assert re.search(r"Service nova-compute: \S+/site/oslo_messaging/_drivers/impl_zmq\.py, ", msg), msg
+    assert re.search(r"neither\s+a stock release's file nor fixed by zeromq\.messaging", msg), msg
+    assert re.search(r"set zeromq_driver_fixes: false", msg), msg
+    assert unchanged(config)
+
+
+def test_the_declared_release_installed_passes(run_play, config, python):
+    rc, tasks = run_play(PLAY, extra_vars={"zeromq_flavour": "rocky", "zeromq_driver_fixes": False,
+                                           "oslo_messaging_services": service(config, python=python)})
+    assert rc == 0, tasks
+    read = [result for name, _, result in tasks if "Read each service's oslo.messaging install" in name]
+    assert read and read[0]["results"][0]["release"] == "8.1.4", read

@@ -1,0 +1,13 @@
+"""Python 3.10+ compatibility for the Queens-era test venv, imported at start-up by queens_compat.pth.
+
+oslo.messaging 5.35.6 and its Queens-era dependencies still use the ABC aliases
+(collections.Mapping, ...) that Python 3.10 removed; give them back.
+Test tooling only: no deployed code depends on it.
+"""
+
+import collections
+import collections.abc
+
+for _name in collections.abc.__all__:
+    if not hasattr(collections, _name):
+        setattr(collections, _name, getattr(collections.abc, _name))
