@@ -6,7 +6,8 @@
 # <base>-<name> is a test image: tools/<name>/Dockerfile built on top of
 # zeromq-messaging/<base>, rebuilt when that directory or the base changes
 # (debian11-kilo: oslo.messaging 1.8.3, debian11-mitaka: 4.6.1, debian12-rocky:
-# 8.1.4, debian11-rocky27: 8.1.4 on Python 2.7, unpatched). A recipe's
+# 8.1.4, debian11-rocky27: 8.1.4 on Python 2.7, unpatched, debian12-queens:
+# 5.35.6 on Python 3.11, stock). A recipe's
 # context.sh, when there is one, adds what the build needs to its context.
 # Exit status 3: the image can be neither pulled nor built here.
 set -euo pipefail

@@ -347,8 +347,8 @@ def run(module):
     )
     if module._diff:
         result['diff'] = [dict(before_header=s['driver'].path, after_header=s['driver'].path,
-                               before=s['content'].decode('utf-8', 'replace'), after=s['new'].decode('utf-8', 'replace'))
-                          for s in changing]
+                               before=s['content'].decode('utf-8', 'replace'),
+                               after=s['new'].decode('utf-8', 'replace')) for s in changing]
     if foreign and module.params['state'] == 'present':
         module.fail_json(msg=f'oslo.messaging {install.release} ({install.python}): {", ".join(foreign)} is neither '
                              f'the stock file of a release nor fixed by zeromq.messaging; nothing was changed',

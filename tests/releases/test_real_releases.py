@@ -6,9 +6,12 @@
 
 For each release the role (ansible-playbook on localhost: only a config file in a
 temporary directory changes) writes a service's config for oslo_messaging_rocky_release.
-A container of the release's image (tools/mitaka, tools/rocky), on the host network
-with a password-protected redis-server of this machine as matchmaker, builds the
-transport from that file alone, starts an RPC server and calls it
+A container of the release's image (tools/mitaka, tools/rocky: stock releases), on
+the host network with a password-protected redis-server of this machine as
+matchmaker, is first given the collection's fixes by zeromq.messaging.driver_fixes
+(conftest.py; 8.1.4 on 3.11 needs them: stock, every call raises the
+call_monitor_timeout TypeError; 4.6.1 on 2.7 has none of the table's defects), then
+builds the transport from that file alone, starts an RPC server and calls it
 (load_role_config.py): every value the role wrote must be the one the driver reads.
 """
 
@@ -106,15 +109,37 @@ def write_config(tmp_path, extra_vars):
     return config
 
 
-def load(engine, tmp_path, release, *options):
-    """What RELEASE's driver read from tmp_path/service.conf (load_role_config.py's JSON)."""
+def check_fixes(result, release):
+    """What driver_fixes must have found and done on RELEASE's stock install."""
+    assert result.get("failed") is not True and result["release"] == release, result
+    assert result["foreign"] == [], result
+    if release == "8.1.4":  # on 3.11: without the fix every call raises the call_monitor_timeout TypeError
+        assert result["python_version"].startswith("3.11."), result
+        assert "zmq_send_call_monitor_timeout" in result["in_force"], result
+    else:  # 4.6.1 on 2.7: none of the table's defects
+        assert result["python_version"].startswith("2.7."), result
+        assert result["in_force"] == [] and result["fixes"] == [], result
+
+
+def load(engine, driver_fixes, tmp_path, release, *options):
+    """What RELEASE's driver read from tmp_path/service.conf (load_role_config.py's JSON), once
+    the collection's driver_fixes has fixed the stock install in the container."""
     image, python = RELEASES[release]
     shutil.copy(Path(__file__).with_name("load_role_config.py"), tmp_path)
-    out = engine.containers.run(
-        f"zeromq-messaging/{image}", ["timeout", "90", python, "/check/load_role_config.py", "/check/service.conf",
-                                      *options],
-        network_mode="host", volumes={str(tmp_path): {"bind": "/check", "mode": "ro"}}, remove=True, stderr=False)
-    return json.loads(out.decode().strip().splitlines()[-1])
+    # Ends by itself after 180 s, whatever happens to this test.
+    box = engine.containers.run(f"zeromq-messaging/{image}", ["sleep", "180"], detach=True, auto_remove=True,
+                                network_mode="host", volumes={str(tmp_path): {"bind": "/check", "mode": "ro"}})
+    try:
+        check_fixes(driver_fixes(box, python), release)
+        code, (out, err) = box.exec_run(["timeout", "90", python, "/check/load_role_config.py", "/check/service.conf",
+                                         *options], demux=True)
+        assert code == 0, (out or b"").decode(errors="replace") + (err or b"").decode(errors="replace")
+        return json.loads(out.decode().strip().splitlines()[-1])
+    finally:
+        try:
+            box.kill()
+        except docker.errors.APIError:
+            pass  # already gone
 
 
 def expected(extra_vars, release):
@@ -151,10 +176,10 @@ def mismatches(report, want):
 
 
 @pytest.mark.parametrize("release", list(RELEASES))
-def test_driver_reads_what_the_role_wrote(engine, redis_port, tmp_path, release):
+def test_driver_reads_what_the_role_wrote(engine, driver_fixes, redis_port, tmp_path, release):
     extra_vars = role_vars(redis_port, release)
     write_config(tmp_path, extra_vars)
-    report = load(engine, tmp_path, release)
+    report = load(engine, driver_fixes, tmp_path, release)
     assert mismatches(report, expected(extra_vars, release)) == [], textwrap.indent(json.dumps(report, indent=1), " ")
     # The server registered this node, on a port of the role's range, in the role's Redis; the call came back.
     endpoints = {m for members in report["redis_keys"].values() for m in members if m.startswith("localhost:")}
@@ -162,12 +187,12 @@ def test_driver_reads_what_the_role_wrote(engine, redis_port, tmp_path, release)
     assert report["reply"] == {"text": "from the role's config"}
 
 
-def test_wrong_release_is_caught(engine, redis_port, tmp_path):
+def test_wrong_release_is_caught(engine, driver_fixes, redis_port, tmp_path):
     # The 8.1.4 layout in a Mitaka service: the driver reads its defaults from [DEFAULT]
     # and the quoted URL password verbatim. The check must see it (no server: it could not register).
     extra_vars = role_vars(redis_port, "8.1.4")
     write_config(tmp_path, extra_vars)
-    report = load(engine, tmp_path, "4.6.1", "--options-only")
+    report = load(engine, driver_fixes, tmp_path, "4.6.1", "--options-only")
     found = mismatches(report, expected(dict(extra_vars), "4.6.1"))
     for wrong in ("zmq.rpc_zmq_min_port: 49152 != 51300",
                   "zmq.zmq_target_expire: 120 != 77", "zmq.use_pub_sub: True != False"):

@@ -9,10 +9,10 @@
       one JSON document: each step's result, or the exception it raised.
 
 Everything about the transport comes from the config file, as in an OpenStack
-service. --accept-call-monitor-timeout (either command) wraps the driver's send()
-in this process only, so that it takes the call_monitor_timeout keyword that
-8.1.4's Transport._send passes on every call and cast (tools/rocky/patch_driver.py fix 1,
-in memory); the files in /opt/rocky27 stay as published.
+service. The driver is the one in /opt/rocky27, as it is there: stock 8.1.4 raises
+a TypeError on every call and cast (Transport._send passes call_monitor_timeout,
+which ZmqDriver.send does not take); the fix is the collection's, applied to the
+files by zeromq.messaging.driver_fixes before this program starts.
 """
 
 import eventlet
@@ -27,22 +27,11 @@ import sys  # noqa: E402
 import oslo_messaging  # noqa: E402
 import pkg_resources  # noqa: E402
 from oslo_config import cfg  # noqa: E402
-from oslo_messaging._drivers import impl_zmq  # noqa: E402
 
 OPTS = [
     cfg.StrOpt("topic", default="rocky27-demo", help="RPC topic served."),
     cfg.StrOpt("record_file", default="/tmp/rocky27-received.jsonl", help="Where received casts are appended."),
 ]
-
-
-def accept_call_monitor_timeout():
-    send = impl_zmq.ZmqDriver.send
-
-    def send_ignoring_call_monitor_timeout(self, *args, **kwargs):
-        kwargs.pop("call_monitor_timeout", None)
-        return send(self, *args, **kwargs)
-
-    impl_zmq.ZmqDriver.send = send_ignoring_call_monitor_timeout
 
 
 class Endpoint(object):  # noqa: UP004 (Python 2.7: a new-style class)
@@ -109,14 +98,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=("server", "client"))
     parser.add_argument("--config-file", required=True)
-    parser.add_argument("--accept-call-monitor-timeout", action="store_true")
     parser.add_argument("--timeout", type=int, default=10, help="Seconds a call waits for its reply.")
     parser.add_argument("--calls", type=int, default=0)
     parser.add_argument("--cast")
     parser.add_argument("--fanout")
     args = parser.parse_args()
-    if args.accept_call_monitor_timeout:
-        accept_call_monitor_timeout()
     conf = cfg.CONF
     if args.command == "server":
         conf.register_opts([cfg.StrOpt("host", default="rocky27", help="Server name.")])

@@ -1,6 +1,5 @@
 """site.yml's preflight stops bad inventories before any host changes."""
 
-import json
 import socket
 from pathlib import Path
 

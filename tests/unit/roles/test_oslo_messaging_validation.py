@@ -257,8 +257,8 @@ def test_a_service_without_an_interpreter_to_read_is_named(run_play, failure, co
     assert rc != 0, tasks
     msg = failure(tasks)
     assert re.search(r"Service nova-compute: /nonexistent/python could not be run", msg), msg
-    assert re.search(r"Set its python in oslo_messaging_services \(or\s+oslo_messaging_python\), or read_install: false",
-                     msg), msg
+    assert re.search(r"Set its python in oslo_messaging_services \(or\s+oslo_messaging_python\),"
+                     r" or\s+read_install: false", msg), msg
     assert unchanged(config)
 
 

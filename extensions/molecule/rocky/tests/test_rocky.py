@@ -218,3 +218,55 @@ def test_calls_keep_working_across_a_master_failover(nodes):
     # Calls went on after the kill and past the failover (down-after-milliseconds 5000).
     assert result["last_answer_s"] > loop_s - 5, result
     assert result["answered"] > 0 and result["longest_gap_s"] < loop_s - kill_at_s, result
+
+
+DRIVER = "/opt/rocky/lib/python3.11/site-packages/oslo_messaging/_drivers/impl_zmq.py"
+# The table's digests of 8.1.4's stock impl_zmq.py (plugins/module_utils/_driver_defects.py).
+STOCK_DIGEST = "d1861cb2786a1c9a6f0546e0f20d8d5bddda03ef1ac95e06a2c272d7967c7e6b"
+ROLE_PLAY = """\
+- name: The services' messaging settings and driver fixes
+  hosts: all
+  gather_facts: false
+  roles:
+    - role: zeromq.messaging.oslo_messaging
+"""
+
+
+def role_run(tmp_path, *extra):
+    """The oslo_messaging role on the client node, with the scenario's inventory: (rc, output)."""
+    (tmp_path / "play.yml").write_text(ROLE_PLAY)
+    out = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", CLIENT,
+                          str(tmp_path / "play.yml"), *extra], check=False, cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    return out.returncode, out.stdout + out.stderr
+
+
+def test_the_stock_driver_is_fixed_by_the_collection(nodes):
+    # The image carries 8.1.4 as published; site.yml fixed it on every node (the calls above prove it works).
+    for node in NODES:
+        digest = nodes[node].check_output(f"sha256sum {DRIVER}").split()[0]
+        assert digest != STOCK_DIGEST, node
+        assert "call_monitor_timeout=None" in nodes[node].file(DRIVER).content_string, node
+
+
+def test_opt_out_restores_stock_bytes_and_a_changed_file_is_refused(nodes, tmp_path):
+    client_node = nodes[CLIENT]
+    config = client_node.file("/etc/rocky-client/rocky-client.conf").content_string
+    try:
+        rc, out = role_run(tmp_path, "-e", "zeromq_driver_fixes=false")
+        assert rc == 0, out
+        assert client_node.check_output(f"sha256sum {DRIVER}").split()[0] == STOCK_DIGEST
+        # A hand edit: neither stock nor the collection's fix. Refused, named, nothing changed.
+        client_node.check_output(f"echo '# local change' >> {DRIVER}")
+        changed = client_node.file(DRIVER).content_string
+        rc, out = role_run(tmp_path)
+        assert rc != 0, out
+        assert f"{DRIVER} of oslo.messaging 8.1.4" in out and "zeromq_driver_fixes: false" in out, out
+        assert client_node.file(DRIVER).content_string == changed
+        assert client_node.file("/etc/rocky-client/rocky-client.conf").content_string == config
+    finally:
+        client_node.check_output(f"sed -i '/^# local change$/d' {DRIVER}")
+        rc, out = role_run(tmp_path)
+        assert rc == 0, out
+    assert "call_monitor_timeout=None" in client_node.file(DRIVER).content_string
+    assert [r["text"] for r in client(nodes, "call", "again")] == ["again 0"]
