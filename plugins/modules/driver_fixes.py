@@ -337,6 +337,10 @@ def run(module):
     install = Install(module, resolve_python(module))
     steps = plan(install, module.params['state'])
     foreign = [s['driver'].path for s in steps if s['before'] == 'foreign']
+    refused = bool(foreign) and module.params['state'] == 'present'
+    if refused:  # all or nothing: the result says what is, not what would have been
+        for step in steps:
+            step['after'], step['new'] = step['before'], step['content']
     changing = [s for s in steps if s['after'] != s['before']]
     result = dict(
         changed=bool(changing), python=install.python, python_version=install.python_version,
@@ -349,7 +353,7 @@ def run(module):
         result['diff'] = [dict(before_header=s['driver'].path, after_header=s['driver'].path,
                                before=s['content'].decode('utf-8', 'replace'),
                                after=s['new'].decode('utf-8', 'replace')) for s in changing]
-    if foreign and module.params['state'] == 'present':
+    if refused:
         module.fail_json(msg=f'oslo.messaging {install.release} ({install.python}): {", ".join(foreign)} is neither '
                              f'the stock file of a release nor fixed by zeromq.messaging; nothing was changed',
                          **result)

@@ -97,6 +97,7 @@ def test_a_changed_file_is_refused_and_left_alone(run_module, install):
     install.write_bytes(changed)
     failed, result = fix(run_module)
     assert failed and result['foreign'] == [str(install)], result
+    assert result['changed'] is False and result['in_force'] == [], result
     assert 'neither the stock file' in result['msg'] and str(install) in result['msg']
     assert install.read_bytes() == changed
     # Taking the fixes back leaves someone else's file alone, without failing.
@@ -172,3 +173,14 @@ def test_the_table_is_well_formed():
         assert defect['digests'] and all(len(d) == 64 for d in defect['digests'])
         assert driver_fixes.applies(defect, defect['releases'][0], defect['python'][0])
         assert not defect['file'].startswith('/') and defect['breaks'] and defect['why']
+
+
+def test_a_changed_file_stops_the_fixes_of_every_other_file(run_module, install, monkeypatch):
+    other = dict(SECOND, file='_drivers/other.py', python=('2', '4'))
+    monkeypatch.setattr(driver_fixes, 'DEFECTS', (DEFECT, other))
+    (install.parent / 'other.py').write_bytes(STOCK + b'# local change\n')
+    failed, result = fix(run_module)
+    assert failed and result['changed'] is False and result['in_force'] == [], result
+    assert [(f['id'], f['before'], f['after']) for f in result['fixes']] == [
+        ('extra_keyword', 'stock', 'stock'), ('bytes_target', 'foreign', 'foreign')]
+    assert install.read_bytes() == STOCK
