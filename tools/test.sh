@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Everything that proves the collection: lint, unit and integration tests,
-# ansible-test sanity, the built collection installed and used by FQCN, and
-# the Molecule scenarios on real systemd hosts.
+# ansible-test sanity, the built collection installed and used by FQCN, real
+# oslo.messaging releases, and every Molecule scenario on real systemd hosts.
 #
-#   tools/test.sh                 the CI matrix (every Debian release at least once)
+#   tools/test.sh                 the CI matrix: every scenario at least once, every Debian release
 #   tools/test.sh --full          every scenario on every distro
 #   MOLECULE_MATRIX="default:debian13 ring:debian12" tools/test.sh   a chosen matrix
 #   tools/test.sh --no-molecule   everything but Molecule
+#   TEST_JOBS=1 tools/test.sh     one step at a time (default: one per core)
+#
+# The images are built first (once); then the steps run side by side, longest
+# first, each with its output in .cache/test-logs/<step>.log (the end of it is
+# printed when the step fails). Nothing is retried. It ends with a table of the
+# steps' times and the wall time.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -19,14 +25,17 @@ scenarios=(default ring redis sentinel receiver oslo_messaging site)
 distros=(debian11 debian12 debian13 ubuntu2204 ubuntu2404 rockylinux8 rockylinux9)
 # The real-service scenarios run on their own images (tools/<name>/ on a base).
 real_services="kilo:debian11-kilo rocky:debian12-rocky proxy:debian12-rocky"
-# Under an hour on 2 cores: every Debian release (libzmq and the receiver on
-# Debian 11's Python 3.9 and pyzmq 20 in the kilo scenario), the real
-# oslo.messaging 1.8.3 and 8.1.4 services once each, and the registry-only
-# distros reported as not run. Left to --full or MOLECULE_MATRIX: ring and redis
-# (their roles converge in kilo, with the ring and real 1.8.3, and in site and
-# sentinel) and proxy (17-20 min: it would take the matrix past the hour).
-ci_matrix="default:debian13 sentinel:debian12 receiver:debian13 oslo_messaging:debian13 site:debian12
-  kilo:debian11-kilo rocky:debian12-rocky default:ubuntu2404 default:rockylinux9"
+# Every scenario once, every Debian release at least once (libzmq and the
+# receiver on Debian 11's Python 3.9 and pyzmq 20 in the kilo scenario), and the
+# registry-only distros reported as not run.
+ci_matrix="default:debian13 ring:debian11 redis:debian13 sentinel:debian12 receiver:debian13
+  oslo_messaging:debian13 site:debian12 $real_services default:ubuntu2404 default:rockylinux9"
+# The images tests/releases runs (stock oslo.messaging 4.6.1, 5.35.6, 8.1.4 on 2.7 and 3.11).
+release_images="debian11-mitaka debian11-rocky27 debian12-rocky debian12-queens"
+# Seconds each step took on a quiet 2-core machine (docs/tests.md): the longest start first.
+declare -A expected=([proxy]=330 [site]=470 [kilo]=345 [receiver]=260 [rocky]=300 [sentinel]=195
+  [oslo_messaging]=200 [default]=115 [redis]=70 [ring]=60 [releases]=200 [unit]=165 [integration]=150
+  [receiver-suite]=60 [sanity]=40 [collection-install]=40 [ansible-lint]=60)
 
 molecule=true
 matrix=${MOLECULE_MATRIX:-$ci_matrix}
@@ -37,48 +46,119 @@ for arg in "$@"; do
     *) echo "usage: tools/test.sh [--full|--no-molecule]" >&2; exit 2 ;;
   esac
 done
+$molecule || matrix=""
 
-passed=() failed=() not_run=()
-step() {  # step NAME COMMAND...: run, time and record one step
-  local name=$1 start=$SECONDS
-  shift
-  echo "=== $name"
-  if "$@"; then passed+=("$name"); echo "--- $name: ok ($((SECONDS - start)) s)"
-  else failed+=("$name"); echo "--- $name: FAILED ($((SECONDS - start)) s)"; fi
+logs=$ROOT/.cache/test-logs
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=() failed=() not_run=() times=()
+record() {  # record NAME STATUS SECONDS
+  times+=("$(printf '%-40s %-7s %5s s' "$1" "$2" "$3")")
+  case $2 in ok) passed+=("$1") ;; *) failed+=("$1") ;; esac
 }
 
-step yamllint yamllint -s .
-step ansible-lint ansible-lint --offline -q
-step ruff ruff check .
-step changelog antsibull-changelog lint
-step role-docs python tools/role_docs.py --check
-# One pytest session per suite: each has conftest helpers of its own.
-# The unit tests are mostly ansible-playbook runs on localhost: one per core.
-step unit python -m pytest -q -n 2 tests/unit
-step receiver python -m pytest -q tests/receiver
-step integration python -m pytest -q tests/integration
-step sanity tools/sanity.sh
-step collection-install python -m pytest -q tests/collection
-# The oslo_messaging role's file in real oslo.messaging 4.6.1 and 8.1.4 (their images are built when missing).
-step releases python -m pytest -q tests/releases
+# The images every step needs, built one after the other (builds share bases).
+start=$SECONDS
+images=() missing=() images_status=ok
+for entry in $matrix; do images+=("${entry#*:}"); done
+for image in $(printf '%s\n' "${images[@]}" $release_images | sort -u); do
+  tools/images.sh "$image" >>"$logs/images.log" 2>&1
+  case $? in
+    0) ;;
+    3) missing+=("$image") ;;
+    *) images_status=FAILED
+       echo "images: $image could not be built; the end of .cache/test-logs/images.log:"
+       tail -20 "$logs/images.log" ;;
+  esac
+done
+record images "$images_status" $((SECONDS - start))
 
-if $molecule; then
-  for entry in $matrix; do
-    scenario=${entry%%:*} distro=${entry#*:}
-    tools/images.sh "$distro"
-    case $? in
-      0) step "molecule $scenario on $distro" env MOLECULE_DISTRO="$distro" molecule test -s "$scenario" ;;
-      3) not_run+=("molecule $scenario on $distro (no $distro image: needs a registry)") ;;
-      *) failed+=("molecule $scenario on $distro (image)") ;;
-    esac
+# name|group|command: steps of one group never run at the same time (a scenario's
+# Molecule state is per scenario, not per distro).
+jobs=(
+  "yamllint|yamllint|yamllint -s ."
+  "ansible-lint|ansible-lint|ansible-lint --offline -q"
+  "ruff|ruff|ruff check ."
+  "changelog|changelog|antsibull-changelog lint"
+  "role-docs|role-docs|python tools/role_docs.py --check"
+  # The unit tests are mostly ansible-playbook runs on localhost: one per core.
+  "unit|unit|python -m pytest -q -n 2 tests/unit"
+  "receiver-suite|receiver-suite|python -m pytest -q tests/receiver"
+  "integration|integration|python -m pytest -q tests/integration"
+  "sanity|sanity|tools/sanity.sh"
+  "collection-install|collection-install|python -m pytest -q tests/collection"
+  # The role's file and the collection's driver fixes in real 4.6.1, 5.35.6 and 8.1.4.
+  "releases|releases|python -m pytest -q tests/releases"
+)
+for entry in $matrix; do
+  scenario=${entry%%:*} distro=${entry#*:}
+  if [[ " ${missing[*]} " == *" $distro "* ]]; then
+    not_run+=("molecule $scenario on $distro (no $distro image: needs a registry)")
+    continue
+  fi
+  jobs+=("molecule $scenario on $distro|$scenario|env MOLECULE_DISTRO=$distro molecule test -s $scenario")
+done
+
+weight() {  # expected seconds of a job line, for the order
+  local name=${1%%|*}
+  name=${name#molecule }
+  echo "${expected[${name%% on *}]:-30}"
+}
+mapfile -t jobs < <(for job in "${jobs[@]}"; do printf '%s\t%s\n' "$(weight "$job")" "$job"; done | sort -t$'\t' -k1,1nr | cut -f2-)
+
+max=${TEST_JOBS:-$(nproc)}
+declare -A running=() began=() running_group=()
+start_job() {  # start_job LINE: in the background, its output in its log
+  local name=${1%%|*} rest=${1#*|}
+  local group=${rest%%|*} command=${rest#*|}
+  local log=$logs/${name// /_}.log
+  echo "=== $name"
+  (eval "$command") >"$log" 2>&1 &
+  running[$!]=$name began[$!]=$SECONDS running_group[$!]=$group
+}
+finish_job() {  # finish_job PID STATUS
+  local name=${running[$1]} took=$((SECONDS - ${began[$1]}))
+  if (($2 == 0)); then
+    record "$name" ok "$took"
+    echo "--- $name: ok ($took s)"
+  else
+    record "$name" FAILED "$took"
+    echo "--- $name: FAILED ($took s); the end of .cache/test-logs/${name// /_}.log:"
+    tail -40 "$logs/${name// /_}.log"
+  fi
+  unset "running[$1]" "began[$1]" "running_group[$1]"
+}
+
+wall=$SECONDS
+queue=("${jobs[@]}")
+while ((${#queue[@]} || ${#running[@]})); do
+  # Start the longest queued job whose group is not running, while a slot is free.
+  started=true
+  while $started && ((${#running[@]} < max)); do
+    started=false
+    for i in "${!queue[@]}"; do
+      rest=${queue[$i]#*|}
+      if [[ " ${running_group[*]} " != *" ${rest%%|*} "* ]]; then
+        start_job "${queue[$i]}"
+        unset "queue[$i]"
+        queue=("${queue[@]}")
+        started=true
+        break
+      fi
+    done
   done
-fi
+  wait -n -p done_pid "${!running[@]}"
+  finish_job "$done_pid" $?
+done
 
+echo
+echo "=== step times (images first; then $max at a time, wall $((SECONDS - wall)) s)"
+printf '%s\n' "${times[@]}"
 echo
 echo "=== results"
 for s in "${passed[@]}"; do echo "passed:  $s"; done
 for s in "${not_run[@]}"; do echo "NOT RUN: $s"; done
 for s in "${failed[@]}"; do echo "FAILED:  $s"; done
 # "skipped" here means not run: listed above as NOT RUN, never counted as passed.
-echo "steps: ${#passed[@]} passed, ${#failed[@]} failed, ${#not_run[@]} skipped"
+echo "steps: ${#passed[@]} passed, ${#failed[@]} failed, ${#not_run[@]} skipped; $((SECONDS / 60)) min $((SECONDS % 60)) s in all"
 ((${#failed[@]} == 0))

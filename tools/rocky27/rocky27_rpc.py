@@ -22,6 +22,7 @@ eventlet.monkey_patch()
 import argparse  # noqa: E402  (after monkey patching, as OpenStack services do)
 import json  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import sys  # noqa: E402
 
 import oslo_messaging  # noqa: E402
@@ -105,7 +106,7 @@ def main():
     args = parser.parse_args()
     conf = cfg.CONF
     if args.command == "server":
-        conf.register_opts([cfg.StrOpt("host", default="rocky27", help="Server name.")])
+        conf.register_opts([cfg.StrOpt("host", default=socket.gethostname(), help="Server name.")])
     conf.register_opts(OPTS, group="rocky27_demo")
     conf(["--config-file", args.config_file], project="rocky27-demo")
     if args.command == "server":

@@ -1,10 +1,11 @@
-"""After site.yml: real oslo.messaging 8.1.4 servers and a client, configured only by the role, talk.
+"""After site.yml: stock oslo.messaging 8.1.4 servers and a client, configured and fixed only by the role, talk.
 
-Servers (rocky-demo, their own user) on zmq-rocky-1 and -2; the client runs as
-rocky-client on zmq-rocky-3. Every message goes through the real driver in
-direct mode, found through the real Sentinel matchmaker (Redis and Sentinel on
-every node, the master on zmq-rocky-1); the last test fails the master over
-under a call loop.
+Servers (rocky-demo, their own user) on zmq-rocky-1 and -2 (Python 3.11) and
+zmq-rocky-4 (Python 2.7); the client runs as rocky-client on zmq-rocky-3. Every
+message goes through the real driver in direct mode, found through the real
+Sentinel matchmaker (Redis and Sentinel on the first three nodes, the master on
+zmq-rocky-1); the last tests fail the master over under a call loop, and take
+the driver fixes back and forth on the client node.
 """
 
 import json
@@ -17,11 +18,13 @@ from pathlib import Path
 import pytest
 import testinfra
 
-SERVERS = ["zmq-rocky-1", "zmq-rocky-2"]
+MATCHMAKERS = ["zmq-rocky-1", "zmq-rocky-2", "zmq-rocky-3"]
+PY27 = "zmq-rocky-4"
+SERVERS = ["zmq-rocky-1", "zmq-rocky-2", PY27]
 CLIENT = "zmq-rocky-3"
-NODES = [*SERVERS, CLIENT]
+NODES = [*MATCHMAKERS, PY27]
 RECORD = "/var/lib/rocky-demo/received.jsonl"
-SENTINEL_URL = ("zmq+sentinel://" + ",".join(f":rocky-test-matchmaker@{n}:26379" for n in NODES)
+SENTINEL_URL = ("zmq+sentinel://" + ",".join(f":rocky-test-matchmaker@{n}:26379" for n in MATCHMAKERS)
                 + "/oslo-messaging-zeromq")
 ADMIN = "--no-auth-warning --user admin --pass"
 ROOT = Path(__file__).resolve().parents[4]
@@ -83,18 +86,19 @@ def test_no_receiver_for_this_generation(nodes):
 def test_servers_start_after_the_local_redis_not_a_receiver(nodes):
     for name in SERVERS:
         dropin = nodes[name].file("/etc/systemd/system/rocky-demo.service.d/zeromq-messaging.conf").content_string
+        local_redis = ["After=redis-server.service", "After=redis-sentinel.service"] if name in MATCHMAKERS else []
         assert [line for line in dropin.splitlines() if line and not line.startswith("#")] == [
-            "[Unit]", "After=redis-server.service", "After=redis-sentinel.service"], name
+            "[Unit]", *local_redis], name
         show = nodes[name].check_output("systemctl show -p After -p Wants rocky-demo.service")
         props = dict(line.split("=", 1) for line in show.splitlines())
-        assert {"redis-server.service", "redis-sentinel.service"} <= set(props["After"].split()), name
+        assert set(u[6:] for u in local_redis) <= set(props["After"].split()), name
         assert "zmq-receiver.service" not in props["After"] + props["Wants"], name
 
 
 def endpoint_health(node):
     """The collection's endpoint_health module run on NODE, as site.yml's gate and report.yml run it."""
     args = {"node": node, "backend": "sentinel", "login_password": "rocky-test-matchmaker",
-            "sentinel_hosts": [f"{n}:26379" for n in NODES]}
+            "sentinel_hosts": [f"{n}:26379" for n in MATCHMAKERS]}
     env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json")
     out = subprocess.run(["ansible", "all", "-i", f"{node},", "-c", "community.docker.docker",
                           "-m", "zeromq.messaging.endpoint_health", "-a", json.dumps(args)],
@@ -141,8 +145,8 @@ def test_casts_reach_only_their_server(nodes):
         assert client(nodes, "cast", "--server", name, tag) == {"sent": tag}
     for name, tag in tags.items():
         assert until_recorded(nodes[name], tag), name
-        other = tags[SERVERS[1 - SERVERS.index(name)]]
-        assert other not in recorded(nodes[name]), name
+        others = [tag for other, tag in tags.items() if other != name]
+        assert not set(others) & set(recorded(nodes[name])), name
 
 
 def test_fanout_cast_reaches_every_server(nodes):
@@ -221,6 +225,7 @@ def test_calls_keep_working_across_a_master_failover(nodes):
 
 
 DRIVER = "/opt/rocky/lib/python3.11/site-packages/oslo_messaging/_drivers/impl_zmq.py"
+DRIVER27 = "/opt/rocky27/local/lib/python2.7/site-packages/oslo_messaging/_drivers/impl_zmq.py"
 # The table's digests of 8.1.4's stock impl_zmq.py (plugins/module_utils/_driver_defects.py).
 STOCK_DIGEST = "d1861cb2786a1c9a6f0546e0f20d8d5bddda03ef1ac95e06a2c272d7967c7e6b"
 ROLE_PLAY = """\
@@ -244,9 +249,17 @@ def role_run(tmp_path, *extra):
 def test_the_stock_driver_is_fixed_by_the_collection(nodes):
     # The image carries 8.1.4 as published; site.yml fixed it on every node (the calls above prove it works).
     for node in NODES:
-        digest = nodes[node].check_output(f"sha256sum {DRIVER}").split()[0]
+        driver = DRIVER27 if node == PY27 else DRIVER
+        digest = nodes[node].check_output(f"sha256sum {driver}").split()[0]
         assert digest != STOCK_DIGEST, node
-        assert "call_monitor_timeout=None" in nodes[node].file(DRIVER).content_string, node
+        assert "call_monitor_timeout=None" in nodes[node].file(driver).content_string, node
+
+
+def test_a_python_27_server_answers_python_3_clients(nodes):
+    pid = nodes[PY27].check_output("systemctl show -p MainPID --value rocky-demo")
+    assert nodes[PY27].check_output(f"/proc/{pid}/exe --version 2>&1").startswith("Python 2.7."), pid
+    replies = client(nodes, "call", "--server", PY27, "--count", "2", "py27")
+    assert replies == [{"server": PY27, "text": "py27 0"}, {"server": PY27, "text": "py27 1"}]
 
 
 def test_opt_out_restores_stock_bytes_and_a_changed_file_is_refused(nodes, tmp_path):
