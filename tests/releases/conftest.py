@@ -187,6 +187,18 @@ class ProxyLab:
         assert code == 0, out.decode(errors="replace")
         return json.loads(out.decode().strip().splitlines()[-1])
 
+    def stock_driver(self, base, tag, files_digest):
+        """The driver files' {path: sha256}, after checking they are TAG's as published (the mirror, when here)."""
+        driver = self.driver()
+        assert driver["base"] == base, driver["base"]
+        assert driver["get_publishers"] == STOCK_GET_PUBLISHERS
+        assert len(driver["files"]) == 51
+        assert digest(driver["files"]) == files_digest
+        tagged = tag_files(tag)
+        if tagged is not None:
+            assert tagged == driver["files"]
+        return driver["files"]
+
     def start_proxies(self):
         """Three proxies in the background, once they registered their ROUTER backends and PUB publishers."""
         for name, command in self.proxy_commands().items():

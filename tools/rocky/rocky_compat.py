@@ -1,4 +1,4 @@
-"""Python 3.10+ compatibility for the Rocky-era test venv, imported at start-up by rocky_compat.pth.
+"""Python 3.10+ compatibility for the Rocky- and Queens-era test venvs, imported at start-up by rocky_compat.pth.
 
 oslo.messaging 8.1.4 and its Rocky-era dependencies still use the ABC aliases
 (collections.Mapping, ...) that Python 3.10 removed; give them back.

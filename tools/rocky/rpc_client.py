@@ -1,5 +1,5 @@
 #!/opt/rocky/bin/python
-"""The client of rpc_server.py, on real oslo.messaging 8.1.4; prints one JSON document.
+"""The client of rpc_server.py, on real oslo.messaging (8.1.4; 5.35.6 in the Queens image); one JSON document.
 
   call [--server S] [--count N] TEXT   N calls of echo (to S, or round robin): the replies
   cast [--server S] TAG                a cast of record (the server appends TAG to its record file)

@@ -1,5 +1,5 @@
 #!/opt/rocky/bin/python
-"""An RPC server on real oslo.messaging 8.1.4, run like an OpenStack service.
+"""An RPC server on real oslo.messaging (8.1.4; 5.35.6 in the Queens image), run like an OpenStack service.
 
 Everything about the transport comes from its config file (what the
 zeromq.messaging.oslo_messaging role wrote there): oslo_messaging.get_rpc_transport(cfg.CONF).

@@ -252,36 +252,35 @@ def test_rpc_server_must_be_a_bool(run_play, failure, config):
     assert unchanged(config)
 
 
-def test_a_service_without_an_interpreter_to_read_is_named(run_play, failure, config):
-    rc, tasks = run_play(PLAY, extra_vars={"oslo_messaging_services": service(config, python="/nonexistent/python")})
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(("/nonexistent/python", {},
+                     [r"Service nova-compute: /nonexistent/python could not be run",
+                      r"Set its python in oslo_messaging_services \(or\s+oslo_messaging_python\),"
+                      r" or\s+read_install: false"]),
+                     id="no-interpreter"),
+        pytest.param((None, {"oslo_messaging_rocky_release": "5.35.6"},
+                     [r"Service nova-compute: {python} imports oslo.messaging 8\.1\.4",
+                      r"oslo_messaging_rocky_release is 5\.35\.6", r'Set oslo_messaging_rocky_release: "8\.1\.4"']),
+                     id="other-release"),
+        # The stand-in has no driver files: neither stock nor fixed.
+        pytest.param((None, {},
+                     [r"Service nova-compute: \S+/site/oslo_messaging/_drivers/impl_zmq\.py, ",
+                      r"neither\s+a stock release's file nor fixed by zeromq\.messaging",
+                      r"set zeromq_driver_fixes: false"]),
+                     id="foreign-driver-file"),
+    ],
+)
+def test_an_install_the_role_cannot_use_is_named(run_play, failure, config, python, case):
+    interpreter, extra_vars, expected = case
+    interpreter = interpreter or python
+    rc, tasks = run_play(PLAY, extra_vars={"zeromq_flavour": "rocky", **extra_vars,
+                                           "oslo_messaging_services": service(config, python=interpreter)})
     assert rc != 0, tasks
     msg = failure(tasks)
-    assert re.search(r"Service nova-compute: /nonexistent/python could not be run", msg), msg
-    assert re.search(r"Set its python in oslo_messaging_services \(or\s+oslo_messaging_python\),"
-                     r" or\s+read_install: false", msg), msg
-    assert unchanged(config)
-
-
-def test_an_installed_release_other_than_the_declared_one_is_named(run_play, failure, config, python):
-    rc, tasks = run_play(PLAY, extra_vars={"zeromq_flavour": "rocky", "oslo_messaging_rocky_release": "5.35.6",
-                                           "oslo_messaging_services": service(config, python=python)})
-    assert rc != 0, tasks
-    msg = failure(tasks)
-    assert re.search(rf"Service nova-compute: {re.escape(python)} imports oslo.messaging 8\.1\.4", msg), msg
-    assert re.search(r"oslo_messaging_rocky_release is 5\.35\.6", msg), msg
-    assert re.search(r'Set oslo_messaging_rocky_release: "8\.1\.4"', msg), msg
-    assert unchanged(config)
-
-
-def test_driver_files_the_collection_cannot_recognise_are_named_with_the_opt_out(run_play, failure, config, python):
-    # The stand-in has no driver files: neither stock nor fixed.
-    rc, tasks = run_play(PLAY, extra_vars={"zeromq_flavour": "rocky",
-                                           "oslo_messaging_services": service(config, python=python)})
-    assert rc != 0, tasks
-    msg = failure(tasks)
-    assert re.search(r"Service nova-compute: \S+/site/oslo_messaging/_drivers/impl_zmq\.py, ", msg), msg
-    assert re.search(r"neither\s+a stock release's file nor fixed by zeromq\.messaging", msg), msg
-    assert re.search(r"set zeromq_driver_fixes: false", msg), msg
+    for pattern in expected:
+        assert re.search(pattern.replace("{python}", re.escape(python)), msg), f"{pattern!r} not in:\n{msg}"
     assert unchanged(config)
 
 
