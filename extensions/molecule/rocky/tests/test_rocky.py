@@ -257,7 +257,8 @@ def test_the_stock_driver_is_fixed_by_the_collection(nodes):
 
 def test_a_python_27_server_answers_python_3_clients(nodes):
     pid = nodes[PY27].check_output("systemctl show -p MainPID --value rocky-demo")
-    assert nodes[PY27].check_output(f"/proc/{pid}/exe --version 2>&1").startswith("Python 2.7."), pid
+    interpreter = nodes[PY27].check_output(f"ps -o args= -p {pid}").split()[0]
+    assert nodes[PY27].check_output(f"{interpreter} --version 2>&1").startswith("Python 2.7."), interpreter
     replies = client(nodes, "call", "--server", PY27, "--count", "2", "py27")
     assert replies == [{"server": PY27, "text": "py27 0"}, {"server": PY27, "text": "py27 1"}]
 
