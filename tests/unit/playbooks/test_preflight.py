@@ -63,6 +63,21 @@ def test_unknown_flavour(run_play, failure, service_conf):
     assert service_conf.read_text() == "[DEFAULT]\ndebug = true\n"
 
 
+def test_misspelt_variable_is_named_with_the_real_one(run_play, failure, service_conf):
+    rc, tasks = run_play(PLAY, ring_node(services={"svc": service_conf}, zeromq_flavor="rocky"))
+    assert rc != 0
+    message = failure(tasks)
+    assert "sets variables that no role of zeromq.messaging defines" in message, message
+    assert "zeromq_flavor (did you mean zeromq_flavour?)" in message and "zeromq_check_variables: false" in message
+    assert service_conf.read_text() == "[DEFAULT]\ndebug = true\n"
+
+
+def test_the_variable_check_can_be_turned_off(run_play):
+    play = PLAY.replace(str(SITE), str(PREFLIGHT))
+    rc, tasks = run_play(play, ring_node(zeromq_flavor="rocky", zeromq_check_variables="false"))
+    assert rc == 0, [result.get("msg") for _, _, result in tasks if result.get("failed")]
+
+
 def test_missing_service_config(run_play, failure, tmp_path):
     missing = tmp_path / "nova" / "nova.conf"
     rc, tasks = run_play(PLAY, ring_node(services={"nova": missing}))
