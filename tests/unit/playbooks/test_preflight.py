@@ -98,18 +98,18 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "inventory" / "example"
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[path.name for path in EXAMPLES])
 def test_example_inventory_passes_the_preflight(run_play, example):
-    """The inventory and variable checks, on every host of the example; the hosts themselves are this machine."""
+    """The inventory and variable checks, before the hosts exist: their names resolve nowhere, nothing connects."""
     throwaway = {name: f"throwaway-{name}" for name in (
         "vault_zeromq_redis_password", "vault_matchmaker_redis_admin_password", "vault_zeromq_sentinel_password")}
     rc, tasks = run_play(
-        f"- ansible.builtin.import_playbook: {PREFLIGHT}\n", "",
-        {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}", **throwaway},
+        f"- ansible.builtin.import_playbook: {PREFLIGHT}\n", "", throwaway,
         # The whole inventory is checked (groups, agreement); a controller and a compute are enough as hosts.
         options=("-i", str(example), "--skip-tags", "zeromq_on_host", "--limit", "controllers:cmp01.example.net"))
-    failed = [(name, host, result.get("msg")) for name, host, result in tasks if result.get("failed")]
+    failed = [(name, host, result.get("msg")) for name, host, result in tasks
+              if result.get("failed") or result.get("unreachable")]
     assert rc == 0 and not failed, failed
     # Every host went through the role validations, the receiver's where the fabric has one (kilo).
-    validated = {host for name, host, _ in tasks if name.endswith("Check the platform is supported")}
+    validated = {host for name, host, _ in tasks if name.endswith("Check the IPC directory mode")}
     assert "cmp01.example.net" in validated and validated == {host for _, host, _ in tasks}
     receivers = {host for name, host, _ in tasks if name.endswith("Check the receiver settings")}
     assert receivers == (set() if example.name == "sentinel" else validated)
