@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Render every role's variables from its meta/argument_specs.yml into README.md.
+"""Render every role's variables from its meta/argument_specs.yml into docs/variables.md.
 
     tools/role_docs.py          rewrite the section between the markers
-    tools/role_docs.py --check  exit 1 if README.md is out of date (the test suite runs this)
+    tools/role_docs.py --check  exit 1 if docs/variables.md is out of date (the test suite runs this)
 """
 
 import sys
@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
+README = ROOT / "docs" / "variables.md"
 
 
 class SpecLoader(yaml.SafeLoader):
@@ -67,7 +67,7 @@ def main():
     fresh = f"{head}{BEGIN}\n{render()}\n{END}{tail}"
     if "--check" in sys.argv:
         if fresh != text:
-            print("README.md role variables are out of date: run tools/role_docs.py", file=sys.stderr)
+            print("docs/variables.md is out of date: run tools/role_docs.py", file=sys.stderr)
             return 1
         return 0
     README.write_text(fresh)
