@@ -59,9 +59,15 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each step, the TCP connect, the probe round trip and the statistics answer.
+      - Seconds to wait for each step, the port check, the probe round trip and the statistics answer.
     type: float
     default: 5.0
+  wait:
+    description:
+      - Seconds to keep checking again (every second) while the receiver is unhealthy, for example right after a
+        restart. V(0) checks once.
+    type: float
+    default: 0
   stats:
     description: Fetch the receiver's statistics from O(control_socket) and return them in RV(stats).
     type: bool
@@ -177,8 +183,53 @@ else:
 PROBE_TOPIC = 'zmq_receiver_health'
 
 
+def listens(port, tables=('/proc/net/tcp', '/proc/net/tcp6')):
+    """Whether a TCP socket of this network namespace listens on PORT; None when the kernel's tables are unreadable."""
+    readable = False
+    for table in tables:
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        readable = True
+        for row in rows:
+            fields = row.split()
+            # local_address is HEXADDR:HEXPORT; state 0A is LISTEN.
+            if len(fields) > 3 and fields[3] == '0A' and int(fields[1].rsplit(':', 1)[1], 16) == port:
+                return True
+    return False if readable else None
+
+
+def is_local(host):
+    """Whether HOST is an address of this host (a socket can be bound to it)."""
+    try:
+        addresses = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    for family, _, _, _, address in addresses:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as sock:
+                sock.bind((address[0], 0))
+            return True
+        except OSError:
+            continue
+    return False
+
+
 def check_port(host, port, timeout):
-    # A plain TCP connect tells "nothing listens" apart from "listens but does not forward".
+    """Tell "nothing listens" apart from "listens but does not forward".
+
+    On this host the kernel's socket table says it without a connection: a bare TCP
+    connect is, to the receiver, a peer that failed its handshake, counted and logged
+    as a refused peer. Elsewhere only a connect can tell.
+    """
+    if is_local(host):
+        found = listens(port)
+        if found is not None:
+            if not found:
+                raise Unhealthy('port closed', f'cannot connect to {host}:{port}: nothing listens on port {port} here')
+            return
     try:
         socket.create_connection((host, port), timeout=timeout).close()
     except OSError as exc:
@@ -322,6 +373,7 @@ def main():
             matchmaker_topic=dict(type='str'),
             matchmaker_node=dict(type='str'),
             fail_on_unhealthy=dict(type='bool', default=False),
+            wait=dict(type='float', default=0),
         ),
         required_if=matchmaker.REQUIRED_IF,
         supports_check_mode=True,
@@ -332,15 +384,20 @@ def main():
     if params['matchmaker_topic'] and params['backend'] != 'ring' and not matchmaker.HAS_REDIS:
         module.fail_json(msg=missing_required_lib('redis'), exception=matchmaker.REDIS_IMPORT_ERROR)
 
-    result = dict(changed=False)
-    try:
-        check(module.params, result)
-    except Unhealthy as exc:
-        result.update(healthy=False, reason=exc.reason, detail=exc.detail)
-        if module.params['fail_on_unhealthy']:
-            module.fail_json(msg=f'receiver unhealthy: {exc.reason}: {exc.detail}', **result)
-        module.exit_json(**result)
-    module.exit_json(healthy=True, **result)
+    deadline = time.monotonic() + params['wait']
+    while True:
+        result = dict(changed=False)
+        try:
+            check(params, result)
+        except Unhealthy as exc:
+            if time.monotonic() + 1 < deadline:
+                time.sleep(1)
+                continue
+            result.update(healthy=False, reason=exc.reason, detail=exc.detail)
+            if params['fail_on_unhealthy']:
+                module.fail_json(msg=f'receiver unhealthy: {exc.reason}: {exc.detail}', **result)
+            module.exit_json(**result)
+        module.exit_json(healthy=True, **result)
 
 
 if __name__ == '__main__':

@@ -34,6 +34,17 @@ def test_service_config_has_the_fabric_settings(nodes):
         assert "greeting = hello from" in conf  # the service's own setting survived
 
 
+def test_the_deployments_own_probes_are_no_refused_peers(nodes):
+    # After a fresh deploy, its re-run and the end-to-end proof: every health check the collection made
+    # spoke ZMTP or read the kernel's socket table, none was a bare TCP connect the receiver must refuse.
+    for name, node in nodes.items():
+        result = node.ansible("zeromq.messaging.receiver_health", f"port={PORT} timeout=10", check=False)
+        assert result["healthy"], (name, result)
+        assert result["stats"]["rejections"]["handshake_failed"] == 0, (name, result["stats"]["rejections"])
+        journal = node.check_output("journalctl -u zmq-receiver --no-pager -o cat")
+        assert "refused: handshake failed" not in journal, name
+
+
 def test_receivers_follow_the_fabric_port(nodes):
     for name, node in nodes.items():
         receiver = node.file("/etc/oslo/zeromq.conf").content_string

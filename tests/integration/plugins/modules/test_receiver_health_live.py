@@ -11,6 +11,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.skipif(not DAEMON.exists(), reason=f'the receiver daemo
 
 class Receiver:
     def __init__(self, processes):
+        self.processes = processes
         # Short directory: IPC socket paths are limited to about 107 bytes.
         self.ipc_dir = tempfile.mkdtemp(prefix='rcv', dir='/tmp')
         self.port = free_port()
@@ -34,6 +36,8 @@ class Receiver:
                                     [sys.executable, str(DAEMON), '--config-file', str(self.config)])
         wait_for(lambda: os.path.exists(self.control) and socket.create_connection(('127.0.0.1', self.port), 1),
                  what='zmq-receiver to listen')
+        # That bare connect was refused and logged: the next such warning comes 10 s later at the earliest.
+        self.logged_at = time.monotonic()
 
     def args(self, **extra):
         return dict({'port': self.port, 'ipc_dir': self.ipc_dir, 'timeout': 3}, **extra)
@@ -116,3 +120,24 @@ def test_matchmaker_registration(ansible_module, receiver, redis_plain):
         **dict(mm, login_port=free_port(), socket_timeout=1), matchmaker_node='cmp1'))
     assert (result['healthy'], result['reason']) == (False, 'matchmaker unreachable')
     assert result['detail'].startswith('cannot connect to Redis at 127.0.0.1:')
+
+
+def test_the_collections_probes_are_no_refused_peers(ansible_module, receiver):
+    def refused():
+        _failed, result, _out = ansible_module('receiver_health', receiver.args())
+        return result['stats']['rejections']['handshake_failed']
+
+    log = receiver.processes.workdir / f'receiver-{receiver.port}.log'
+    # The fixture's own readiness check was a bare TCP connect: the baseline counts it.
+    before, warnings = refused(), log.read_text().count('refused: handshake failed')
+    for check in (False, True, False):
+        failed, result, _out = ansible_module('receiver_health', receiver.args(stats=False, wait=5), check=check)
+        assert not failed and result['healthy'] is True
+    assert refused() == before
+    assert log.read_text().count('refused: handshake failed') == warnings
+    # A peer that connects and never speaks ZMTP is still refused: counted and logged (the log is
+    # rate limited to one warning in 10 s: this one comes after the window of the fixture's).
+    time.sleep(max(0.0, receiver.logged_at + 10.5 - time.monotonic()))
+    socket.create_connection(('127.0.0.1', receiver.port), 2).close()
+    wait_for(lambda: refused() == before + 1, what='the bare connection counted')
+    wait_for(lambda: log.read_text().count('refused: handshake failed') == warnings + 1, what='the warning logged')

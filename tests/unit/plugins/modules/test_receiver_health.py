@@ -28,12 +28,12 @@ class StandInReceiver:
     REP control socket answering "stats".
     """
 
-    def __init__(self, ipc_dir, forward=True, stale_first=False, control='answer'):
+    def __init__(self, ipc_dir, forward=True, stale_first=False, control='answer', port=None):
         self.ipc_dir = ipc_dir
         self.forward = forward
         self.stale_first = stale_first
         self.control = control
-        self.port = None
+        self.port = port
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -51,7 +51,10 @@ class StandInReceiver:
         ctx = zmq.Context()
         pull = ctx.socket(zmq.PULL)
         pull.linger = 0
-        self.port = pull.bind_to_random_port('tcp://127.0.0.1')
+        if self.port:
+            pull.bind(f'tcp://127.0.0.1:{self.port}')
+        else:
+            self.port = pull.bind_to_random_port('tcp://127.0.0.1')
         poller = zmq.Poller()
         poller.register(pull, zmq.POLLIN)
         rep = None
@@ -306,3 +309,44 @@ def test_sockets_and_context_closed(run_module, ipc_dir, monkeypatch, forward):
     assert len(contexts) == 1 and contexts[0].closed
     assert len(sockets) == (3 if forward else 2)
     assert all(sock.closed for sock in sockets)
+
+
+def test_the_local_port_check_makes_no_connection(run_module, ipc_dir, monkeypatch):
+    # A bare TCP connect is, to the receiver, a failed handshake it counts and logs: on this host none is made.
+    def refuse(*args, **kwargs):
+        raise AssertionError(f'a TCP connection was made: {args}')
+
+    monkeypatch.setattr(receiver_health.socket, 'create_connection', refuse)
+    with StandInReceiver(ipc_dir) as receiver:
+        failed, result = run_module(receiver_health.main, args_for(receiver))
+    assert not failed and result['healthy'] is True, result
+    failed, result = run_module(receiver_health.main, {'port': free_port(), 'ipc_dir': ipc_dir})
+    assert result['reason'] == 'port closed' and 'nothing listens on port' in result['detail'], result
+
+
+def test_listens_reads_the_kernels_tables(tmp_path):
+    header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n'
+    tcp = tmp_path / 'tcp'
+    tcp.write_text(header + '   0: 0100007F:251D 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0 0 1\n'
+                   '   1: 0100007F:1F90 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0 0 2\n')
+    assert receiver_health.listens(0x251D, tables=(str(tcp),)) is True  # 9501, LISTEN
+    assert receiver_health.listens(0x1F90, tables=(str(tcp),)) is False  # 8080, ESTABLISHED only
+    assert receiver_health.listens(9501, tables=(str(tmp_path / 'none'),)) is None
+
+
+def test_is_local():
+    assert receiver_health.is_local('127.0.0.1') is True
+    assert receiver_health.is_local('192.0.2.1') is False  # TEST-NET-1: no host has it
+
+
+def test_wait_keeps_checking_until_the_receiver_answers(run_module, ipc_dir):
+    port = free_port()
+    late = StandInReceiver(ipc_dir, port=port)
+    timer = threading.Timer(1.5, late.__enter__)
+    timer.start()
+    try:
+        failed, result = run_module(receiver_health.main, {'port': port, 'ipc_dir': ipc_dir, 'wait': 15})
+    finally:
+        timer.join()
+        late.__exit__(None, None, None)
+    assert not failed and result['healthy'] is True, result
