@@ -69,9 +69,36 @@ options:
     # The same keys as settings; only the values are secret.
     suboptions: *setting
   backup:
-    description: Keep a timestamped copy of the file before changing it.
+    description:
+      - Keep a timestamped copy of the file before changing it, C(<path>.<pid>.<date>@<time>~), mode 0600.
+      - The values O(backup_redact) names are replaced in every backup of the file, older ones included.
     type: bool
     default: false
+  backup_redact:
+    description:
+      - Options whose values no backup may keep, for example the password a rotation replaced. A line of the
+        option is replaced only when its value matches O(backup_redact[].match), so that a value that is not
+        the caller's (a service's own C(rabbit://) URL) stays in the backup.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      section:
+        description: Section name, without brackets.
+        type: str
+        required: true
+      option:
+        description: Option name.
+        type: str
+        required: true
+      match:
+        description: A regular expression the value must match (from its start) to be replaced.
+        type: str
+        default: ''
+  backup_keep:
+    description: With O(backup), how many backups of the file to keep; older ones are removed.
+    type: int
+    default: 5
 """
 
 EXAMPLES = r"""
@@ -104,6 +131,7 @@ backup_file:
 import os
 import re
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -175,6 +203,58 @@ def apply_settings(text, settings):
     return "".join(lines), changed
 
 
+REDACTED = "<removed by zeromq.messaging: a secret lives in the file itself only>"
+
+
+def redacted(text, redact):
+    """TEXT with the value of every option of REDACT that it sets (and that matches) replaced by REDACTED."""
+    lines = text.splitlines(keepends=True)
+    spans = _sections(lines)
+    for entry in redact:
+        start, end = spans.get(entry["section"], (0, 0))
+        pattern = _option_re(entry["option"])
+        for index in range(start, end):
+            found = pattern.match(lines[index])
+            if found and found.group(1) != REDACTED and re.match(entry.get("match") or "", found.group(1)):
+                lines[index] = f"{entry['option']} = {REDACTED}\n"
+    return "".join(lines)
+
+
+def backups(path):
+    """The file's backups (Ansible's naming, <path>.<pid>.<date>@<time>~), newest first."""
+    directory, name = os.path.split(path)
+    pattern = re.compile(re.escape(name) + r"\.\d+\.\d{4}-\d{2}-\d{2}@\d{2}:\d{2}:\d{2}~$")
+    found = [os.path.join(directory, entry) for entry in os.listdir(directory) if pattern.match(entry)]
+    return sorted(found, key=lambda backup: (os.path.getmtime(backup), backup), reverse=True)
+
+
+def write_private(path, text):
+    """Write TEXT to PATH, created 0600, atomically."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def tidy_backups(path, redact, keep):
+    """Keep the KEEP newest backups, each without a secret value; True if a backup changed."""
+    changed = False
+    for index, backup in enumerate(backups(path)):
+        if index >= keep:
+            os.remove(backup)
+            changed = True
+            continue
+        with open(backup, encoding="utf-8", errors="surrogateescape") as handle:
+            text = handle.read()
+        clean = redacted(text, redact)
+        if clean != text:
+            stat = os.stat(backup)
+            write_private(backup, clean)
+            os.utime(backup, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the order stays the backups' age
+            changed = True
+    return changed
+
+
 def _masked(text, secrets):
     for setting in secrets:
         if setting.get("value"):
@@ -194,6 +274,10 @@ def main():
             settings=dict(type="list", elements="dict", options=setting_spec, default=[]),
             secret_settings=dict(type="list", elements="dict", options=secret_spec, default=[], no_log=False),
             backup=dict(type="bool", default=False),
+            backup_keep=dict(type="int", default=5),
+            backup_redact=dict(type="list", elements="dict", default=[], options=dict(
+                section=dict(type="str", required=True), option=dict(type="str", required=True),
+                match=dict(type="str", default=""))),
         ),
         supports_check_mode=True,
     )
@@ -212,15 +296,22 @@ def main():
     if module._diff:
         result["diff"] = dict(before=_masked(before, secrets), after=_masked(after, secrets),
                               before_header=path, after_header=path)
+    if module.params["backup_keep"] < 1:
+        module.fail_json(msg=f"backup_keep must be 1 or more, got {module.params['backup_keep']}")
     if changed and not module.check_mode:
         if module.params["backup"]:
-            result["backup_file"] = module.backup_local(path)
+            result["backup_file"] = f"{path}.{os.getpid()}.{time.strftime('%Y-%m-%d@%H:%M:%S')}~"
+            write_private(result["backup_file"], redacted(before, module.params["backup_redact"]))
         # mkstemp: 0600 until moved, the file may hold a password.
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(after)
         # atomic_move gives the new file the old one's owner, group, mode and SELinux context.
         module.atomic_move(tmp, path)
+    # Backups of earlier runs (or releases) may hold an old password, or be too many.
+    if module.params["backup"] and not module.check_mode \
+            and tidy_backups(path, module.params["backup_redact"], module.params["backup_keep"]):
+        result["changed"] = True
     module.exit_json(**result)
 
 

@@ -136,3 +136,38 @@ def test_module_missing_file(tmp_path):
     result = run_module({"path": str(tmp_path / "nope.conf"), "settings": []}, tmp_path)
     assert result["failed"] is True
     assert "does not exist" in result["msg"]
+
+
+def rotate(nova, tmp_path, password, keep=5):
+    return run_module({"path": str(nova), "backup": True, "backup_keep": keep,
+                       "secret_settings": [{"section": "matchmaker_redis", "option": "password", "value": password}],
+                       "backup_redact": [{"section": "matchmaker_redis", "option": "password"},
+                                         {"section": "database", "option": "connection", "match": "zmq"}]},
+                      tmp_path)
+
+
+def test_backups_keep_no_secret_and_are_bounded(nova, tmp_path):
+    # A backup an earlier release made: a copy holding the old password.
+    old = tmp_path / "nova.conf.77.2026-01-01@00:00:00~"
+    old.write_text(NOVA + "password = pw-0\n")
+    os.utime(old, (1, 1))
+    for i in range(1, 5):
+        result = rotate(nova, tmp_path, f"pw-{i}", keep=3)
+        assert result["changed"] is True, result
+    found = sorted(p for p in os.listdir(tmp_path) if p.startswith("nova.conf.") and p.endswith("~"))
+    assert len(found) == 3, found
+    for name in found:
+        text = (tmp_path / name).read_text()
+        # The service's own database URL stays: it does not match.
+        assert "pw-" not in text and "[database]\nconnection = mysql://nova:s3cret@db/nova" in text, text
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+    assert not old.exists()  # the oldest, beyond backup_keep
+    assert "password = pw-4" in nova.read_text()
+    # Converged: nothing to write, nothing to tidy.
+    assert rotate(nova, tmp_path, "pw-4", keep=3)["changed"] is False
+
+
+def test_backup_keep_must_be_positive(nova, tmp_path):
+    result = rotate(nova, tmp_path, "pw", keep=0)
+    assert result["failed"] is True and "backup_keep must be 1 or more" in result["msg"]
+    assert nova.read_text() == NOVA
