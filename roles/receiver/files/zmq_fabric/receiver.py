@@ -13,6 +13,7 @@ import zmq
 
 from . import __version__, protocol
 from .fastzmq import fast_send
+from .limits import BASE_FDS, FDS_PER_ROUTE, descriptors, memory_high
 from .ratelimit import RateLimitedLog
 
 LOG = logging.getLogger(__name__)
@@ -39,19 +40,9 @@ ROUTE_CACHE_MAX = 10000
 # What a backlogged message costs beyond its frames (tuple, bytes headers):
 # counted so a backlog of tiny messages is bounded too.
 MESSAGE_OVERHEAD = 200
-# Descriptors: a route holds its IPC listener, its socket's mailbox and
-# usually one consumer connection; the base covers the interpreter, libzmq's
-# threads and the control, monitor and ZAP sockets.
-FDS_PER_ROUTE = 3
-BASE_FDS = 64
 # Messages libzmq takes in per TCP connection before the receiver reads them:
 # memory the budgets cannot see (1000 by default, up to 1000 x max_message_bytes).
 PULL_HWM = 100
-# The memory a receiver needs (unit's MemoryHigh), from its backlog budget:
-# the backlogs themselves, allocator slack and libzmq's buffers (measured:
-# docs/performance.md, "Floods"), plus the interpreter.
-MEMORY_FACTOR = 1.5
-MEMORY_BASE = 64 * 1024 * 1024
 # How long a count of open descriptors is trusted on the route-opening path.
 FD_RECOUNT = 0.1
 # After a sweep found nothing to reclaim or evict, the next one waits this
@@ -81,7 +72,7 @@ def plan_descriptors(max_routes, reserve):
     senders and consumer connections.
     """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = BASE_FDS + reserve + max_routes * FDS_PER_ROUTE
+    want = descriptors(max_routes, reserve)
     if soft < want:
         target = want if hard == resource.RLIM_INFINITY else min(want, hard)
         try:
@@ -100,7 +91,8 @@ def plan_descriptors(max_routes, reserve):
 
 
 def memory_budget(cfg):
-    return int(cfg.backlog_bytes * MEMORY_FACTOR) + MEMORY_BASE
+    # The unit's MemoryHigh, by the same formula (zmq_fabric/limits.py).
+    return memory_high(cfg.backlog_bytes)
 
 
 def message_size(frames):
