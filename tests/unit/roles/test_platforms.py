@@ -36,3 +36,10 @@ def test_every_advertised_platform_has_its_vars(role):
     for platform in platforms(role):
         candidates = [*DISTRIBUTIONS[platform["name"]], OS_FAMILY[platform["name"]]]
         assert any((ROLES / role / "vars" / f"{name}.yml").is_file() for name in candidates), platform
+
+
+def test_every_platform_family_of_matchmaker_redis_has_its_unit_names():
+    # The fabric's one table of Redis unit names (zeromq role) covers every family matchmaker_redis advertises.
+    names = yaml.safe_load((ROLES / "zeromq" / "vars" / "main.yml").read_text())["_zeromq_redis_units_by_family"]
+    for platform in platforms("matchmaker_redis"):
+        assert set(names[OS_FAMILY[platform["name"]]]) == {"server", "sentinel"}, platform
