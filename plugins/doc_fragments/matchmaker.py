@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""How to reach a matchmaker: the options of module_utils.matchmaker.matchmaker_argument_spec()."""
+"""How to reach a matchmaker: the options of module_utils._matchmaker.matchmaker_argument_spec()."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.zeromq.messaging.plugins.module_utils.protocol import FANOUT, topic_problem
+from ansible_collections.zeromq.messaging.plugins.module_utils._protocol import FANOUT, topic_problem
 
 _SPEC_KEYS = frozenset(('groups', 'hosts'))
 

@@ -21,9 +21,9 @@ from ansible_collections.zeromq.messaging.plugins.module_utils._driver_options i
     ROCKY_ZMQ_OPTIONS,
 )
 
-ROCKY_ZMQ_NAMES = tuple(option for option, _ in ROCKY_ZMQ_OPTIONS if option not in BROKER_SWITCHES)
-KILO_NAMES = tuple(option for option, _ in KILO_DEFAULT_OPTIONS)
-REDIS_OPTIONS = ('sentinel_group_name',) + tuple(option for option, _ in ROCKY_REDIS_TIMEOUTS)
+ROCKY_ZMQ_NAMES = tuple(entry[0] for entry in ROCKY_ZMQ_OPTIONS if entry[0] not in BROKER_SWITCHES)
+KILO_NAMES = tuple(entry[0] for entry in KILO_DEFAULT_OPTIONS)
+REDIS_OPTIONS = ('sentinel_group_name',) + tuple(entry[0] for entry in ROCKY_REDIS_TIMEOUTS)
 
 
 def setting(section, option, value=None, state='present', **extra):

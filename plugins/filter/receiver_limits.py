@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.zeromq.messaging.plugins.module_utils.receiver_limits import unit_limits
+from ansible_collections.zeromq.messaging.plugins.module_utils._receiver_limits import unit_limits
 
 
 def receiver_limits(bounds):

@@ -138,8 +138,9 @@ import socket  # noqa: E402
 import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker, protocol  # noqa: E402
-from ansible_collections.zeromq.messaging.plugins.module_utils.matchmaker import Unhealthy  # noqa: E402
+from ansible_collections.zeromq.messaging.plugins.module_utils import _matchmaker as matchmaker  # noqa: E402
+from ansible_collections.zeromq.messaging.plugins.module_utils import _protocol as protocol
+from ansible_collections.zeromq.messaging.plugins.module_utils._matchmaker import Unhealthy  # noqa: E402
 
 
 def split_address(address):

@@ -156,7 +156,7 @@ routers:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker  # noqa: E402
+from ansible_collections.zeromq.messaging.plugins.module_utils import _matchmaker as matchmaker  # noqa: E402
 
 
 def main():

@@ -168,8 +168,9 @@ import traceback  # noqa: E402
 import uuid  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker, protocol  # noqa: E402
-from ansible_collections.zeromq.messaging.plugins.module_utils.matchmaker import Unhealthy  # noqa: E402
+from ansible_collections.zeromq.messaging.plugins.module_utils import _matchmaker as matchmaker  # noqa: E402
+from ansible_collections.zeromq.messaging.plugins.module_utils import _protocol as protocol
+from ansible_collections.zeromq.messaging.plugins.module_utils._matchmaker import Unhealthy  # noqa: E402
 
 ZMQ_IMPORT_ERROR = None
 try:
@@ -207,7 +208,8 @@ def is_local(host):
         addresses = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError:
         return False
-    for family, _, _, _, address in addresses:
+    for entry in addresses:
+        family, address = entry[0], entry[4]
         try:
             with socket.socket(family, socket.SOCK_STREAM) as sock:
                 sock.bind((address[0], 0))

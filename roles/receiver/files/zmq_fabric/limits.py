@@ -1,1 +1,1 @@
-../../../../plugins/module_utils/receiver_limits.py
+../../../../plugins/module_utils/_receiver_limits.py

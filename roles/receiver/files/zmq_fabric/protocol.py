@@ -1,1 +1,1 @@
-../../../../plugins/module_utils/protocol.py
+../../../../plugins/module_utils/_protocol.py

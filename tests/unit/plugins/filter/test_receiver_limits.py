@@ -32,4 +32,4 @@ def test_bad_bounds_are_named():
 
 def test_the_daemon_runs_the_same_file():
     installed = ROOT / "roles" / "receiver" / "files" / "zmq_fabric" / "limits.py"
-    assert installed.resolve() == (ROOT / "plugins" / "module_utils" / "receiver_limits.py").resolve()
+    assert installed.resolve() == (ROOT / "plugins" / "module_utils" / "_receiver_limits.py").resolve()

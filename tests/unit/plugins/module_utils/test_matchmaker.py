@@ -8,7 +8,7 @@ from unittest.mock import MagicMock
 
 import pytest
 import redis
-from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker as mm
+from ansible_collections.zeromq.messaging.plugins.module_utils import _matchmaker as mm
 
 # Test-only credentials (named so that linters do not take them for real secrets).
 CRED_MASTER = 'mp-test'

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.zeromq.messaging.plugins.module_utils import protocol
+from ansible_collections.zeromq.messaging.plugins.module_utils import _protocol as protocol
 
 
 @pytest.mark.parametrize(("frame", "topic", "kind"), [

@@ -9,7 +9,7 @@ from unittest.mock import MagicMock
 
 import pytest
 import yaml
-from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker
+from ansible_collections.zeromq.messaging.plugins.module_utils import _matchmaker as matchmaker
 from ansible_collections.zeromq.messaging.plugins.modules import endpoint_health
 
 

@@ -14,7 +14,7 @@ import time
 import pytest
 import yaml
 import zmq
-from ansible_collections.zeromq.messaging.plugins.module_utils import matchmaker
+from ansible_collections.zeromq.messaging.plugins.module_utils import _matchmaker as matchmaker
 from ansible_collections.zeromq.messaging.plugins.modules import receiver_health
 
 STATS = {'version': 'stand-in', 'uptime': 1.0, 'host': 'unit', 'received': 1, 'forwarded': 1, 'dropped': 0,

@@ -4,6 +4,8 @@
 
 """The oslo.messaging ZeroMQ driver's wire and matchmaker rules, written once.
 
+PRIVATE: this file is the collection's own; it is not a public API and may change in any release.
+
 Shared by the receiver daemon and its CLI (installed beside them as
 ``zmq_fabric/protocol.py``) and by the collection's modules and filter. Plain
 Python 3.8+, no Ansible imports; redis-py is imported only by the functions

@@ -4,6 +4,8 @@
 
 """Read-only access to the oslo.messaging ZeroMQ matchmakers (Redis, Sentinel, ring file).
 
+PRIVATE: this file is the collection's own; it is not a public API and may change in any release.
+
 Layouts:
 
 * ``kilo`` (oslo.messaging 1.8.x ``MatchMakerRedis``): set ``<topic>`` holds members
@@ -11,14 +13,14 @@ Layouts:
 * ``rocky`` (Mitaka to Rocky): sets ``ROUTER/<topic>`` and ``ROUTER/<topic>/<server>``
   (``DEALER/...`` behind a router proxy) hold ``<host>:<port>`` members, each member
   a key with its own TTL from Ocata on; the proxies' sets ``PUBLISHERS`` and
-  ``ROUTERS`` (module_utils.protocol).
+  ``ROUTERS`` (module_utils._protocol).
 """
 
 from __future__ import annotations
 
 import traceback
 
-from ansible_collections.zeromq.messaging.plugins.module_utils import protocol
+from ansible_collections.zeromq.messaging.plugins.module_utils import _protocol as protocol
 
 REDIS_IMPORT_ERROR = None
 try:

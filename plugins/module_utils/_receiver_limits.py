@@ -5,6 +5,8 @@
 """The receiver's resource formulas, written once: the daemon sizes itself with them and
 the receiver role writes its unit's limits with them (filter receiver_limits).
 
+PRIVATE: this file is the collection's own; it is not a public API and may change in any release.
+
 Installed with the receiver as zmq_fabric/limits.py. Python 3.8+, no Ansible imports.
 The measurements behind the numbers: docs/receiver.md ("Bounds") and docs/performance.md.
 """
