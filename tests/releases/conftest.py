@@ -127,7 +127,9 @@ class Release:
     proxy: str  # the proxy program
     server: str  # the RPC server's command, before --config-file
     section: str  # the config group of the RPC programs' topic and record_file
-    base_port: int  # proxies at base_port..+22, the servers' and client's ports at base_port+100..+200
+    # Proxies at base_port..+22, the servers' and client's ports at base_port+100..+200: below the
+    # kernel's ephemeral range (32768-60999), where an outgoing connection of this host could hold one.
+    base_port: int
     redis_port: int
     password: str
 

@@ -33,7 +33,7 @@ import pytest
 
 RELEASE = dict(image="zeromq-messaging/debian12-queens", python="/opt/queens/bin/python",
                proxy="/opt/queens/bin/oslo-messaging-zmq-proxy", server="queens-rpc-server", section="rocky_demo",
-               base_port=48100, redis_port=26600, password="queens-proxy")
+               base_port=22100, redis_port=26600, password="queens-proxy")
 TAG = "5.35.6"
 # digest() of the 5.35.6 tag's impl_zmq.py and every .py under zmq_driver/ (51 files).
 DRIVER_DIGEST = "53d9fde08d030a014ad8bc5d9c7926ef2165ec2ff907028b227dac2c26f88906"

@@ -36,7 +36,7 @@ import pytest
 
 RELEASE = dict(image="zeromq-messaging/debian11-rocky27", python="/opt/rocky27/bin/python",
                proxy="/opt/rocky27/bin/oslo-messaging-zmq-proxy", server="rocky27-rpc server", section="rocky27_demo",
-               base_port=47100, redis_port=26500, password="rocky27-proxy")
+               base_port=21100, redis_port=26500, password="rocky27-proxy")
 TAG = "8.1.4"
 # digest() of the 8.1.4 tag's impl_zmq.py and every .py under zmq_driver/ (51 files).
 DRIVER_DIGEST = "40542f42049a2b5c7c63a7eba6d57060737fb3253b0e788798d6f938bdc9fff3"

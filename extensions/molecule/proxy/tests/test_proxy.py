@@ -138,7 +138,7 @@ def test_the_proxy_ports_are_open_to_the_fabric_nodes(nodes):
 def site(*args):
     """site.yml (this scenario's converge) on Molecule's inventory."""
     ephemeral = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
-    converge = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "converge.yml"
+    converge = Path(__file__).resolve().parents[4] / "playbooks" / "site.yml"
     return subprocess.run(["ansible-playbook", "-i", str(ephemeral / "inventory"), str(converge), *args],
                           capture_output=True, text=True, timeout=600, check=False)
 
