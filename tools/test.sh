@@ -123,8 +123,11 @@ finish_job() {  # finish_job PID STATUS
     echo "--- $name: ok ($took s)"
   else
     record "$name" FAILED "$took"
-    echo "--- $name: FAILED ($took s); the end of .cache/test-logs/${name// /_}.log:"
-    tail -40 "$logs/${name// /_}.log"
+    echo "--- $name: FAILED ($took s); from .cache/test-logs/${name// /_}.log, what failed and the end:"
+    # A scenario's log ends with its destroy: first the failures themselves.
+    grep -E '^(E  |FAILED |ERROR )|fatal: |FAILED!|failed=[1-9]|short test summary|Error:' \
+      "$logs/${name// /_}.log" | tail -60
+    tail -15 "$logs/${name// /_}.log"
   fi
   unset "running[$1]" "began[$1]" "running_group[$1]"
 }
