@@ -132,26 +132,39 @@ finish_job() {  # finish_job PID STATUS
   unset "running[$1]" "began[$1]" "running_group[$1]"
 }
 
+# Steps that run with nothing beside them, last: behind the proxies a fresh client's
+# first call can be lost on a loaded machine (docs/mitaka-rocky.md, "Fresh clients").
+alone=" proxy "
+is_alone() { local rest=${1#*|}; [[ $alone == *" ${rest%%|*} "* ]]; }
+mapfile -t jobs < <(for job in "${jobs[@]}"; do is_alone "$job" && echo 1 || echo 0; echo "$job"; done \
+  | paste -d$'\t' - - | sort -s -t$'\t' -k1,1n | cut -f2-)
+
 wall=$SECONDS
 queue=("${jobs[@]}")
+exclusive=false
 while ((${#queue[@]} || ${#running[@]})); do
-  # Start the longest queued job whose group is not running, while a slot is free.
+  # Start the first queued job (the longest) whose group is not running, while a slot is free;
+  # a step that runs alone waits for the others and keeps the machine to itself.
   started=true
-  while $started && ((${#running[@]} < max)); do
+  while $started && ! $exclusive && ((${#running[@]} < max)); do
     started=false
     for i in "${!queue[@]}"; do
       rest=${queue[$i]#*|}
-      if [[ " ${running_group[*]} " != *" ${rest%%|*} "* ]]; then
-        start_job "${queue[$i]}"
-        unset "queue[$i]"
-        queue=("${queue[@]}")
-        started=true
-        break
+      [[ " ${running_group[*]} " == *" ${rest%%|*} "* ]] && continue
+      if is_alone "${queue[$i]}"; then
+        ((${#running[@]} == 0)) || continue
+        exclusive=true
       fi
+      start_job "${queue[$i]}"
+      unset "queue[$i]"
+      queue=("${queue[@]}")
+      started=true
+      break
     done
   done
   wait -n -p done_pid "${!running[@]}"
   finish_job "$done_pid" $?
+  ((${#running[@]})) || exclusive=false
 done
 
 echo
