@@ -100,7 +100,8 @@ def endpoint_health(node):
     args = {"node": node, "backend": "sentinel", "login_password": "rocky-test-matchmaker",
             "sentinel_hosts": [f"{n}:26379" for n in MATCHMAKERS]}
     # JSON alone on stdout: not the scenario's profile_tasks summary.
-    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_CALLBACKS_ENABLED="")
+    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json",
+               ANSIBLE_CALLBACKS_ENABLED="")
     out = subprocess.run(["ansible", "all", "-i", f"{node},", "-c", "community.docker.docker",
                           "-m", "zeromq.messaging.endpoint_health", "-a", json.dumps(args)],
                          check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
