@@ -99,14 +99,14 @@ def endpoint_health(node):
     """The collection's endpoint_health module run on NODE, as site.yml's gate and report.yml run it."""
     args = {"node": node, "backend": "sentinel", "login_password": "rocky-test-matchmaker",
             "sentinel_hosts": [f"{n}:26379" for n in MATCHMAKERS]}
-    # JSON alone on stdout: not the scenario's profile_tasks summary.
-    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json",
-               ANSIBLE_CALLBACKS_ENABLED="")
+    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json")
     out = subprocess.run(["ansible", "all", "-i", f"{node},", "-c", "community.docker.docker",
                           "-m", "zeromq.messaging.endpoint_health", "-a", json.dumps(args)],
                          check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, (out.stdout, out.stderr)
-    return json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"][node]
+    # The JSON document, between the scenario's profile_tasks lines.
+    report, _end = json.JSONDecoder().raw_decode(out.stdout[out.stdout.index("{"):])
+    return report["plays"][0]["tasks"][0]["hosts"][node]
 
 
 def test_the_gate_sees_each_servers_endpoints(nodes):
