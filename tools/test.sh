@@ -25,11 +25,13 @@ scenarios=(default ring redis sentinel receiver oslo_messaging site)
 distros=(debian11 debian12 debian13 ubuntu2204 ubuntu2404 rockylinux8 rockylinux9)
 # The real-service scenarios run on their own images (tools/<name>/ on a base).
 real_services="kilo:debian11-kilo rocky:debian12-rocky proxy:debian12-rocky"
-# Every scenario once, every Debian release at least once (libzmq and the
-# receiver on Debian 11's Python 3.9 and pyzmq 20 in the kilo scenario), and the
-# registry-only distros reported as not run.
+# Every scenario once but proxy, every Debian release at least once (libzmq and
+# the receiver on Debian 11's Python 3.9 and pyzmq 20 in the kilo scenario), and
+# the registry-only distros reported as not run. proxy is left to --full and
+# MOLECULE_MATRIX: a fresh client's call through the proxies can be lost (the
+# driver's open race, docs/mitaka-rocky.md), even with the machine to itself.
 ci_matrix="default:debian13 ring:debian11 redis:debian13 sentinel:debian12 receiver:debian13
-  oslo_messaging:debian13 site:debian12 $real_services default:ubuntu2404 default:rockylinux9"
+  oslo_messaging:debian13 site:debian12 kilo:debian11-kilo rocky:debian12-rocky default:ubuntu2404 default:rockylinux9"
 # The images tests/releases runs (stock oslo.messaging 4.6.1, 5.35.6, 8.1.4 on 2.7 and 3.11).
 release_images="debian11-mitaka debian11-rocky27 debian12-rocky debian12-queens"
 # Seconds each step took on a quiet 2-core machine (docs/tests.md): the longest start first.
