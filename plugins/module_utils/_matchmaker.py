@@ -18,6 +18,7 @@ Layouts:
 
 from __future__ import annotations
 
+import time
 import traceback
 
 from ansible_collections.zeromq.messaging.plugins.module_utils import _protocol as protocol
@@ -48,6 +49,25 @@ class Unhealthy(Exception):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+
+
+def report_health(module, check, base, what, wait):
+    """Run ``check(result)`` every second until it passes or ``wait`` seconds are up; exit the module with
+    ``healthy``, and ``reason``/``detail`` (failing with fail_on_unhealthy) when the last check failed."""
+    deadline = time.monotonic() + wait
+    while True:
+        result = dict(base, changed=False)
+        try:
+            check(result)
+        except Unhealthy as exc:
+            if time.monotonic() + 1 < deadline:
+                time.sleep(1)
+                continue
+            result.update(healthy=False, reason=exc.reason, detail=exc.detail)
+            if module.params['fail_on_unhealthy']:
+                module.fail_json(msg=f'{what} unhealthy: {exc.reason}: {exc.detail}', **result)
+            module.exit_json(**result)
+        module.exit_json(healthy=True, **result)
 
 
 def matchmaker_argument_spec():

@@ -135,7 +135,6 @@ endpoints:
 """
 
 import socket  # noqa: E402
-import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 from ansible_collections.zeromq.messaging.plugins.module_utils import _matchmaker as matchmaker  # noqa: E402
@@ -221,20 +220,8 @@ def main():
     if not matchmaker.HAS_REDIS:
         module.fail_json(msg=missing_required_lib('redis'), exception=matchmaker.REDIS_IMPORT_ERROR)
     node = params['node'] or socket.gethostname()
-    deadline = time.monotonic() + params['wait']
-    while True:
-        result = dict(changed=False, node=node, endpoints=[])
-        try:
-            check(params, node, result)
-        except Unhealthy as exc:
-            if time.monotonic() + 1 < deadline:
-                time.sleep(1)
-                continue
-            result.update(healthy=False, reason=exc.reason, detail=exc.detail)
-            if params['fail_on_unhealthy']:
-                module.fail_json(msg=f'endpoints of {node} unhealthy: {exc.reason}: {exc.detail}', **result)
-            module.exit_json(**result)
-        module.exit_json(healthy=True, **result)
+    matchmaker.report_health(module, lambda result: check(params, node, result), dict(node=node, endpoints=[]),
+                             f'endpoints of {node}', params['wait'])
 
 
 if __name__ == '__main__':

@@ -386,20 +386,7 @@ def main():
     if params['matchmaker_topic'] and params['backend'] != 'ring' and not matchmaker.HAS_REDIS:
         module.fail_json(msg=missing_required_lib('redis'), exception=matchmaker.REDIS_IMPORT_ERROR)
 
-    deadline = time.monotonic() + params['wait']
-    while True:
-        result = dict(changed=False)
-        try:
-            check(params, result)
-        except Unhealthy as exc:
-            if time.monotonic() + 1 < deadline:
-                time.sleep(1)
-                continue
-            result.update(healthy=False, reason=exc.reason, detail=exc.detail)
-            if params['fail_on_unhealthy']:
-                module.fail_json(msg=f'receiver unhealthy: {exc.reason}: {exc.detail}', **result)
-            module.exit_json(**result)
-        module.exit_json(healthy=True, **result)
+    matchmaker.report_health(module, lambda result: check(params, result), {}, 'receiver', params['wait'])
 
 
 if __name__ == '__main__':

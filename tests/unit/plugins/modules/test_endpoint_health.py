@@ -95,9 +95,9 @@ def test_expired_registration_is_reported_not_tried(run_module, redis_factory, f
 
 def test_too_few_endpoints_fails_after_waiting(run_module, redis_factory, fake_redis, monkeypatch):
     sleeps = []
-    monkeypatch.setattr(endpoint_health.time, 'sleep', sleeps.append)
+    monkeypatch.setattr(matchmaker.time, 'sleep', sleeps.append)
     clock = iter(range(0, 100, 1))
-    monkeypatch.setattr(endpoint_health.time, 'monotonic', lambda: next(clock))
+    monkeypatch.setattr(matchmaker.time, 'monotonic', lambda: next(clock))
     failed, result = run_module(endpoint_health.main, {
         'node': 'node1', 'min_endpoints': 1, 'wait': 5, 'fail_on_unhealthy': True})
     assert failed
@@ -110,7 +110,7 @@ def test_waits_for_a_late_registration(run_module, redis_factory, fake_redis, li
     def sleep(_seconds):
         register(fake_redis, 'compute', 'node1', f'127.0.0.1:{listener}')
 
-    monkeypatch.setattr(endpoint_health.time, 'sleep', sleep)
+    monkeypatch.setattr(matchmaker.time, 'sleep', sleep)
     failed, result = run_module(endpoint_health.main, {'node': '127.0.0.1', 'min_endpoints': 1, 'wait': 30})
     assert not failed and result['healthy'] is True and len(result['endpoints']) == 1
 
