@@ -172,6 +172,8 @@ class Receiver:
         self.cfg = cfg
         self.context = zmq.Context(io_threads=cfg.contexts)
         self.received = 0
+        # Forwarded by routes since reclaimed: the total stays a counter.
+        self._forwarded_closed = 0
         self.rejected_topics = collections.deque(maxlen=10)
         self.drops = dict.fromkeys(DROPS, 0)
         self.rejections = dict.fromkeys(REJECTIONS, 0)
@@ -511,6 +513,7 @@ class Receiver:
             self._routes.pop(key, None)
         del self._by_socket[route.socket]
         del self._topics[route.topic]
+        self._forwarded_closed += route.forwarded
         route.socket.close(linger=0)
         self._fd_count -= 2
 
@@ -782,7 +785,7 @@ class Receiver:
             "uptime": round(time.monotonic() - self._started, 3),
             "host": cfg.host,
             "received": self.received,
-            "forwarded": sum(t["forwarded"] for t in topics.values()),
+            "forwarded": self._forwarded_closed + sum(t["forwarded"] for t in topics.values()),
             "dropped": sum(self.drops.values()),
             "rejected": self.rejected,
             "rejected_topics": list(self.rejected_topics),
