@@ -37,7 +37,7 @@ release_images="debian11-mitaka debian11-rocky27 debian12-rocky debian12-queens"
 # Seconds each step took on a quiet 2-core machine (docs/tests.md): the longest start first.
 declare -A expected=([proxy]=330 [site]=470 [kilo]=345 [receiver]=260 [rocky]=300 [sentinel]=195
   [oslo_messaging]=200 [default]=115 [redis]=70 [ring]=60 [releases]=200 [unit]=165 [integration]=150
-  [receiver-suite]=60 [sanity]=40 [collection-install]=40 [ansible-lint]=60)
+  [receiver-suite]=60 [metrics-collector]=20 [sanity]=40 [collection-install]=40 [ansible-lint]=60)
 
 molecule=true
 matrix=${MOLECULE_MATRIX:-$ci_matrix}
@@ -86,6 +86,7 @@ jobs=(
   # The unit tests are mostly ansible-playbook runs on localhost: one per core.
   "unit|unit|python -m pytest -q -n 2 tests/unit"
   "receiver-suite|receiver-suite|python -m pytest -q tests/receiver"
+  "metrics-collector|metrics-collector|python -m pytest -q tests/metrics"
   "integration|integration|python -m pytest -q tests/integration"
   "sanity|sanity|tools/sanity.sh"
   "collection-install|collection-install|python -m pytest -q tests/collection"
