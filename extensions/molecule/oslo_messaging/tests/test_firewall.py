@@ -1,4 +1,4 @@
-"""The rocky flavour's firewall path with ufw: the direct-mode range opened from each source, and nothing else."""
+"""The firewall path with ufw: one rule per source with its ports (zeromq.messaging.firewall_rules), nothing else."""
 
 import re
 
@@ -11,8 +11,9 @@ testinfra_hosts = ["ansible://firewall_ufw"]
 RANGE = "49153:65535"
 SOURCES = ["10.0.0.0/24", "192.0.2.7", "2001:db8::/64"]
 COMMENT = "zeromq.messaging oslo.messaging direct mode"
-# converge.yml's last play: the kilo ports from one network.
-KILO = [(f"{port}/tcp", "ALLOW", "10.0.0.0/24", "zeromq.messaging kilo fabric") for port in ("9501", "6379", "26379")]
+# converge.yml's last play: the kilo ports from one network, one multiport rule (ufw lists the ports in order).
+KILO_PORTS = "6379,9501,26379"
+KILO = [(f"{KILO_PORTS}/tcp", "ALLOW", "10.0.0.0/24", "zeromq.messaging kilo fabric")]
 
 # "49153:65535/tcp            ALLOW       10.0.0.0/24                # comment"
 RULE = re.compile(
@@ -45,14 +46,15 @@ def test_exactly_one_allow_rule_per_source(rules):
 
 
 @pytest.mark.parametrize(
-    ("command", "source"),
+    ("command", "source", "ports"),
     [
-        ("iptables", "10.0.0.0/24"),
-        ("iptables", "192.0.2.7/32"),
-        ("ip6tables", "2001:db8::/64"),
+        ("iptables", "10.0.0.0/24", RANGE),
+        ("iptables", "192.0.2.7/32", RANGE),
+        ("ip6tables", "2001:db8::/64", RANGE),
+        ("iptables", "10.0.0.0/24", KILO_PORTS),
     ],
 )
-def test_rule_loaded_in_the_kernel(host, command, source):
+def test_rule_loaded_in_the_kernel(host, command, source, ports):
     chain = "ufw6-user-input" if command == "ip6tables" else "ufw-user-input"
     loaded = host.check_output(f"{command} -S {chain}").splitlines()
-    assert f"-A {chain} -s {source} -p tcp -m multiport --dports {RANGE} -j ACCEPT" in loaded
+    assert loaded.count(f"-A {chain} -s {source} -p tcp -m multiport --dports {ports} -j ACCEPT") == 1, loaded

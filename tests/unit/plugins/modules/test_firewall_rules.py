@@ -1,0 +1,455 @@
+# Copyright (c) 2026, zeromq.messaging contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""firewall_rules' logic with only the command runner faked: the outputs below are captured from ufw 0.36.2 and
+firewalld 2.3.1 on Debian 13 (the oslo_messaging scenario's images). The module on real firewalls is proven by
+the oslo_messaging scenario (a ufw host and a firewalld host) and the proxy scenario (ufw)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from ansible.module_utils import basic
+from ansible_collections.zeromq.messaging.plugins.modules import firewall_rules as fw
+
+# `ufw show added` after rules of every kind: the module's own, operators' (another comment, none, a range),
+# and shapes that must not count (interface, route, source port, logging, a destination, any protocol).
+UFW_SHOW_ADDED = """\
+Added user rules (see 'ufw status' for running firewall):
+ufw allow from 10.0.0.0/24 to any port 49153:65535 proto tcp comment 'zeromq.messaging oslo.messaging direct mode'
+ufw allow from 192.0.2.7 to any port 9501 proto tcp
+ufw allow from 192.0.2.9 to any port 22
+ufw allow 80/tcp
+ufw allow from 10.0.0.0/24 to any port 1000,6379,9501,26379,50001:50003 proto tcp comment 'zeromq.messaging kilo fabric'
+ufw allow from 10.0.0.4 to any port 9501 proto tcp comment 'a"b #c'
+ufw limit from 10.8.0.0/24 to any port 22 proto tcp
+ufw allow in on eth0 from 10.7.0.1 to any port 9501 proto tcp
+ufw route allow from 10.6.0.1 to any port 9501 proto tcp
+ufw allow from 10.5.0.1 port 1234 to any port 9501 proto tcp
+ufw allow log from 10.4.0.1 to any port 9501 proto tcp
+ufw allow from 10.3.0.1 to 10.0.0.9 port 9501 proto tcp
+ufw deny from 10.9.9.9 to any port 50001,50002,50003 proto tcp
+ufw reject from 10.9.9.8 to any port 9501 proto tcp
+ufw allow from 2001:db8::/64 to any port 50001,50002,50003 proto tcp comment 'zeromq.messaging zmq proxy'
+ufw allow from 2001:db8::1 to any port 9501 proto tcp comment 'up'
+"""
+UFW_NONE = "Added user rules (see 'ufw status' for running firewall):\n(None)\n"
+UFW_ACTIVE = """\
+Status: active
+
+To                         Action      From
+--                         ------      ----
+49153:65535/tcp            ALLOW       10.0.0.0/24                # zeromq.messaging oslo.messaging direct mode
+"""
+UFW_INACTIVE = "Status: inactive\n"
+
+# `firewall-cmd --permanent --list-rich-rules`: the module's shape (an address as given, /32, upper case IPv6),
+# and rules that must not count (priority, log, NOT, drop, limit).
+FIREWALLD_PERMANENT = """\
+rule priority="-5" family="ipv4" source address="10.1.0.0/16" port port="9501" protocol="tcp" accept
+rule family="ipv4" source address="10.0.0.5/24" port port="9501" protocol="tcp" accept
+rule family="ipv4" source address="10.2.0.1" port port="9501" protocol="tcp" log prefix="zmq" level="info" accept
+rule family="ipv4" source NOT address="10.3.0.1" port port="9501" protocol="tcp" accept
+rule family="ipv4" source address="10.4.0.1" port port="9501" protocol="tcp" drop
+rule family="ipv4" source address="10.5.0.1" port port="9501" protocol="tcp" accept limit value="5/m"
+rule family="ipv4" source address="192.0.2.7/32" port port="9501" protocol="tcp" accept
+rule family="ipv6" source address="2001:DB8:0::/64" port port="49153-65535" protocol="tcp" accept
+"""
+ALREADY = ("Warning: ALREADY_ENABLED: 'rule family=\"ipv4\" source address=\"192.0.2.7\" port port=\"9501\" "
+           "protocol=\"tcp\" accept' already in 'public'\n")
+
+COMMENT = 'zeromq.messaging kilo fabric'
+
+
+class FakeHost:
+    """The commands the module runs, answered from a firewall's state; every command line is recorded."""
+
+    def __init__(self, firewalld=None, ufw=None, ufw_active=True, firewalld_runs=True, answers=None):
+        self.firewalld = firewalld  # {'permanent': [rules], 'runtime': [rules]} or None (not installed)
+        self.ufw = ufw              # `ufw show added` lines or None (not installed)
+        self.ufw_active = ufw_active
+        self.firewalld_runs = firewalld_runs
+        self.answers = answers or {}  # command line prefix (each argument's start) -> (rc, stdout, stderr)
+        self.commands = []
+
+    def bin(self, name):
+        installed = {'firewall-cmd': self.firewalld is not None, 'ufw': self.ufw is not None}
+        return f'/usr/sbin/{name}' if installed.get(name) else None
+
+    def run(self, args, environ_update=None):
+        assert environ_update == {'LC_ALL': 'C', 'LANG': 'C'}, 'outputs are read unlocalised'
+        self.commands.append(args)
+        for prefix, answer in self.answers.items():
+            if len(args) >= len(prefix) and all(arg.startswith(part) for arg, part in zip(args, prefix)):
+                return answer
+        name, rest = args[0].rsplit('/', 1)[1], args[1:]
+        if name == 'ufw':
+            return self.run_ufw(rest)
+        return self.run_firewall_cmd(rest)
+
+    def run_ufw(self, rest):
+        if rest == ['status']:
+            return 0, UFW_ACTIVE if self.ufw_active else UFW_INACTIVE, ''
+        if rest == ['show', 'added']:
+            if not self.ufw:
+                return 0, UFW_NONE, ''
+            return 0, UFW_NONE.splitlines()[0] + '\n' + ''.join(f"{line}\n" for line in self.ufw), ''
+        assert rest[0] == 'allow' and rest[-2] == 'comment', rest
+        self.ufw.append('ufw ' + ' '.join(rest[:-1]) + f" '{rest[-1]}'")
+        return 0, 'Rule added\n', ''
+
+    def run_firewall_cmd(self, rest):
+        if rest == ['--state']:
+            return (0, 'running\n', '') if self.firewalld_runs else (252, '', 'not running\n')
+        config = 'permanent' if rest[:1] == ['--permanent'] else 'runtime'
+        rest = rest[1:] if config == 'permanent' else rest
+        if rest == ['--list-rich-rules']:
+            return 0, ''.join(f"{rule}\n" for rule in self.firewalld[config]), ''
+        for arg in rest:
+            assert arg.startswith('--add-rich-rule='), rest
+            self.firewalld[config].append(arg.split('=', 1)[1])
+        return 0, 'success\n', ''
+
+
+@pytest.fixture
+def host(monkeypatch):
+    """install(FakeHost(...)) makes it the host the module runs on."""
+
+    def install(fake):
+        monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kw: fake.run(args, **kw))
+        monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **kw: fake.bin(name))
+        return fake
+
+    return install
+
+
+def rules(run_module, check_mode=False, diff=False, **args):
+    args = dict(dict(sources=['10.0.0.0/24'], ports=['9501'], comment=COMMENT), **args)
+    if diff:
+        args['_ansible_diff'] = True
+    return run_module(fw.main, args, check_mode=check_mode)
+
+
+def test_documentation_matches_argument_spec(module_spec, compare_doc):
+    spec = module_spec(fw)
+    assert compare_doc(fw, spec['argument_spec']) == []
+    assert spec['supports_check_mode'] is True
+    assert isinstance(yaml.safe_load(fw.EXAMPLES), list)
+    assert set(yaml.safe_load(fw.RETURN)) == {'backend', 'added'}
+
+
+# Input
+
+@pytest.mark.parametrize(('text', 'expected'), [
+    ('10.0.0.0/24', ('10.0.0.0/24', 'ipv4', None)),
+    ('192.0.2.7', ('192.0.2.7', 'ipv4', None)),
+    ('192.0.2.7/32', ('192.0.2.7', 'ipv4', None)),
+    ('2001:DB8:0::/64', ('2001:db8::/64', 'ipv6', None)),
+    ('2001:db8::1/128', ('2001:db8::1', 'ipv6', None)),
+    ('10.0.0.5/24', ('10.0.0.0/24', 'ipv4', 'sources: 10.0.0.5/24 has host bits set; its rules are for the network '
+                                            '10.0.0.0/24')),
+])
+def test_sources_are_read_as_ufw_normalises_them(text, expected):
+    assert fw.parse_source(text) == expected
+
+
+@pytest.mark.parametrize(('port', 'expected'), [('9501', (9501, 9501)), ('49153-65535', (49153, 65535)),
+                                                 ('1', (1, 1)), ('80-80', (80, 80))])
+def test_ports(port, expected):
+    assert fw.parse_port(port) == expected
+
+
+@pytest.mark.parametrize(('args', 'message'), [
+    ({'ports': ['70000']}, "ports: '70000' is not a TCP port or range: P or P1-P2 with 1 <= P1 <= P2 <= 65535"),
+    ({'ports': ['9510-9501']}, "ports: '9510-9501' is not a TCP port or range"),
+    ({'ports': ['0']}, "ports: '0' is not"),
+    ({'ports': ['9501:9510']}, "ports: '9501:9510' is not"),
+    ({'ports': ['http']}, "ports: 'http' is not"),
+    ({'sources': ['nova-1.example']}, "sources: 'nova-1.example' is not an IPv4 or IPv6 address or network"),
+    ({'sources': ['10.0.0.0/33']}, "sources: '10.0.0.0/33' is not"),
+    ({'comment': "the fabric's ports"}, "comment: \"the fabric's ports\" must be non-empty and printable, "
+                                        "without a single quote"),
+    ({'comment': 'two\nlines'}, "comment: 'two\\nlines' must be"),
+])
+def test_bad_input_names_the_option_and_the_value(run_module, host, args, message):
+    fake = host(FakeHost(ufw=[]))
+    failed, result = rules(run_module, **args)
+    assert failed and result['msg'].startswith(message), result
+    assert fake.commands == [], 'nothing is run before the input is valid'
+
+
+# ufw
+
+def test_ufw_show_added_is_parsed_into_the_rules_of_the_module_shape():
+    texts, parsed = fw.parse_ufw_added(UFW_SHOW_ADDED)
+    assert texts == [line[4:] for line in UFW_SHOW_ADDED.splitlines()[1:]]
+    assert parsed == [
+        dict(action='allow', source='10.0.0.0/24', ports=[(49153, 65535)],
+             comment='zeromq.messaging oslo.messaging direct mode'),
+        dict(action='allow', source='192.0.2.7', ports=[(9501, 9501)], comment=None),
+        dict(action='allow', source='10.0.0.0/24', ports=[(1000, 1000), (6379, 6379), (9501, 9501),
+                                                          (26379, 26379), (50001, 50003)], comment=COMMENT),
+        dict(action='allow', source='10.0.0.4', ports=[(9501, 9501)], comment='a"b #c'),
+        dict(action='limit', source='10.8.0.0/24', ports=[(22, 22)], comment=None),
+        dict(action='deny', source='10.9.9.9', ports=[(50001, 50001), (50002, 50002), (50003, 50003)], comment=None),
+        dict(action='reject', source='10.9.9.8', ports=[(9501, 9501)], comment=None),
+        dict(action='allow', source='2001:db8::/64', ports=[(50001, 50001), (50002, 50002), (50003, 50003)],
+             comment='zeromq.messaging zmq proxy'),
+        dict(action='allow', source='2001:db8::1', ports=[(9501, 9501)], comment='up'),
+    ]
+
+
+def test_ufw_one_rule_per_source_with_its_missing_ports_in_ufw_order():
+    _texts, parsed = fw.parse_ufw_added(UFW_SHOW_ADDED)
+    sources, ports, _ = fw.validate(['10.0.0.0/24', '192.0.2.7', '2001:db8::/64', '10.7.0.1'],
+                                    ['26379', '9501', '6379', '50001-50003', '60000'], COMMENT)
+    plan = fw.ufw_plan(sources, ports, COMMENT, parsed)
+    assert [fw.ufw_rule_text(args) for args in plan] == [
+        # 10.0.0.0/24: its rule with the comment holds all but 60000; the direct-mode range's rule is another's.
+        f"allow from 10.0.0.0/24 to any port 60000 proto tcp comment '{COMMENT}'",
+        # Neither an operator's rule without comment, nor the proxy's, nor an interface rule is the module's.
+        f"allow from 192.0.2.7 to any port 6379,9501,26379,50001:50003,60000 proto tcp comment '{COMMENT}'",
+        f"allow from 2001:db8::/64 to any port 6379,9501,26379,50001:50003,60000 proto tcp comment '{COMMENT}'",
+        f"allow from 10.7.0.1 to any port 6379,9501,26379,50001:50003,60000 proto tcp comment '{COMMENT}'",
+    ]
+    assert plan[0] == ['allow', 'from', '10.0.0.0/24', 'to', 'any', 'port', '60000', 'proto', 'tcp',
+                       'comment', COMMENT]
+
+
+def test_ufw_rule_of_the_same_source_and_ports_counts_whatever_its_comment():
+    # ufw would only rewrite the comment of that rule ("Rule updated"): it is left as it is.
+    _texts, parsed = fw.parse_ufw_added(UFW_SHOW_ADDED)
+    for source, ports in (('192.0.2.7', ['9501']), ('2001:db8::/64', ['50002', '50001', '50003'])):
+        sources, ports, _ = fw.validate([source], ports, COMMENT)
+        assert fw.ufw_plan(sources, ports, COMMENT, parsed) == []
+
+
+def test_ufw_rules_of_the_per_port_loop_count_as_present():
+    # What the collection's earlier firewall.yml made (one rule per source and port): an upgrade adds nothing.
+    loop = [f"ufw allow from {src} to any port {port} proto tcp comment 'zeromq.messaging matchmaker'"
+            for src in ('10.0.0.1', '10.0.0.2') for port in ('6379', '26379')]
+    _texts, parsed = fw.parse_ufw_added('\n'.join(loop))
+    sources, ports, _ = fw.validate(['10.0.0.1', '10.0.0.2'], ['6379', '26379'], 'zeromq.messaging matchmaker')
+    assert fw.ufw_plan(sources, ports, 'zeromq.messaging matchmaker', parsed) == []
+
+
+def test_ufw_own_ranges_that_touch_hold_a_port_range_together():
+    _texts, parsed = fw.parse_ufw_added("ufw allow from 10.0.0.1 to any port 100:199 proto tcp comment 'x'\n"
+                                        "ufw allow from 10.0.0.1 to any port 200:299,300 proto tcp comment 'x'\n")
+    assert fw.missing_ports([(150, 300), (301, 301)], parsed[0]['ports'] + parsed[1]['ports']) == [(301, 301)]
+    sources, ports, _ = fw.validate(['10.0.0.1'], ['150-300', '301'], 'x')
+    assert [args[6] for args in fw.ufw_plan(sources, ports, 'x', parsed)] == ['301']
+    assert [args[6] for args in fw.ufw_plan(sources, ports, 'y', parsed)] == ['150:300,301']
+
+
+def test_ufw_more_than_fifteen_port_slots_make_several_rules():
+    ports = [(port, port) for port in range(1, 14)] + [(100, 110), (200, 210)]  # 13 + 2 * 2 slots
+    assert fw.ufw_chunks(ports) == [ports[:13] + [(100, 110)], [(200, 210)]]
+    assert fw.ufw_chunks([(port, port) for port in range(1, 16)]) == [[(port, port) for port in range(1, 16)]]
+
+
+def test_ufw_refuses_to_turn_a_deny_rule_into_the_allow_rule():
+    _texts, parsed = fw.parse_ufw_added(UFW_SHOW_ADDED)
+    sources, ports, _ = fw.validate(['10.9.9.9'], ['50003', '50001', '50002'], 'zeromq.messaging zmq proxy')
+    with pytest.raises(fw.RuleError, match=r"^ufw has a deny rule for 10\.9\.9\.9 and the ports 50001,50002,50003/tcp, "
+                                           r"which adding 'allow from 10\.9\.9\.9 to any port 50001,50002,50003 proto "
+                                           r"tcp comment 'zeromq\.messaging zmq proxy'' would replace: delete it"):
+        fw.ufw_plan(sources, ports, 'zeromq.messaging zmq proxy', parsed)
+
+
+def test_ufw_adds_the_missing_rules_with_one_ufw_call_each_then_nothing(run_module, host):
+    fake = host(FakeHost(ufw=UFW_SHOW_ADDED.splitlines()[1:]))
+    failed, result = rules(run_module, sources=['10.0.0.0/24', '192.0.2.7', '2001:db8::/64'],
+                           ports=['9501', '6379', '26379'])
+    assert not failed, result
+    # 10.0.0.0/24 has them in its rule with the comment; 192.0.2.7's 9501 without comment is not the module's.
+    added = [f"allow from 192.0.2.7 to any port 6379,9501,26379 proto tcp comment '{COMMENT}'",
+             f"allow from 2001:db8::/64 to any port 6379,9501,26379 proto tcp comment '{COMMENT}'"]
+    assert result == dict(changed=True, backend='ufw', added=added)
+    assert fake.commands == [
+        ['/usr/sbin/ufw', 'status'],
+        ['/usr/sbin/ufw', 'show', 'added'],
+        ['/usr/sbin/ufw', 'allow', 'from', '192.0.2.7', 'to', 'any', 'port', '6379,9501,26379', 'proto', 'tcp',
+         'comment', COMMENT],
+        ['/usr/sbin/ufw', 'allow', 'from', '2001:db8::/64', 'to', 'any', 'port', '6379,9501,26379', 'proto', 'tcp',
+         'comment', COMMENT],
+    ]
+    fake.commands.clear()
+    failed, result = rules(run_module, sources=['10.0.0.0/24', '192.0.2.7', '2001:db8::/64'],
+                           ports=['26379', '9501', '6379'])
+    assert (failed, result) == (False, dict(changed=False, backend='ufw', added=[]))
+    assert fake.commands == [['/usr/sbin/ufw', 'status'], ['/usr/sbin/ufw', 'show', 'added']]
+
+
+def test_ufw_check_and_diff_mode_read_and_add_nothing(run_module, host):
+    fake = host(FakeHost(ufw=['ufw allow 80/tcp']))
+    failed, result = rules(run_module, check_mode=True, diff=True, sources=['10.0.0.0/24', '10.0.1.0/24'])
+    assert not failed, result
+    added = [f"allow from 10.0.0.0/24 to any port 9501 proto tcp comment '{COMMENT}'",
+             f"allow from 10.0.1.0/24 to any port 9501 proto tcp comment '{COMMENT}'"]
+    assert result == dict(changed=True, backend='ufw', added=added, diff=dict(
+        before_header='ufw show added', after_header='ufw show added',
+        before='allow 80/tcp\n', after='allow 80/tcp\n' + ''.join(f"{rule}\n" for rule in added)))
+    assert fake.commands == [['/usr/sbin/ufw', 'status'], ['/usr/sbin/ufw', 'show', 'added']]
+
+
+def test_ufw_failure_is_reported_with_its_message(run_module, host):
+    host(FakeHost(ufw=[], answers={('/usr/sbin/ufw', 'allow'): (1, '', 'ERROR: IPv6 support not enabled\n')}))
+    failed, result = rules(run_module, sources=['2001:db8::/64'])
+    assert failed
+    assert result['msg'] == (f"/usr/sbin/ufw allow from 2001:db8::/64 to any port 9501 proto tcp comment {COMMENT} "
+                             "failed (1): ERROR: IPv6 support not enabled")
+
+
+def test_backend_ufw_works_while_ufw_is_inactive(run_module, host):
+    fake = host(FakeHost(ufw=[], ufw_active=False, firewalld={'permanent': [], 'runtime': []}))
+    failed, result = rules(run_module, backend='ufw')
+    assert not failed and result['backend'] == 'ufw' and result['changed'], result
+    assert ['/usr/sbin/ufw', 'status'] not in fake.commands
+    assert not any(args[0].endswith('firewall-cmd') for args in fake.commands)
+
+
+# firewalld
+
+def test_rich_rules_of_the_module_shape_are_read_normalised():
+    assert fw.parse_rich_rules(FIREWALLD_PERMANENT) == {
+        '10.0.0.0/24': [(9501, 9501)], '192.0.2.7': [(9501, 9501)], '2001:db8::/64': [(49153, 65535)]}
+
+
+def test_firewalld_one_rich_rule_per_source_and_missing_port():
+    sources, ports, _ = fw.validate(['10.0.0.0/24', '192.0.2.7/32', '2001:db8::/64', '10.4.0.1'],
+                                    ['9501', '49153-65535', '50001'], COMMENT)
+    assert fw.firewalld_plan(sources, ports, FIREWALLD_PERMANENT) == [
+        'rule family="ipv4" source address="10.0.0.0/24" port port="49153-65535" protocol="tcp" accept',
+        'rule family="ipv4" source address="10.0.0.0/24" port port="50001" protocol="tcp" accept',
+        'rule family="ipv4" source address="192.0.2.7" port port="49153-65535" protocol="tcp" accept',
+        'rule family="ipv4" source address="192.0.2.7" port port="50001" protocol="tcp" accept',
+        'rule family="ipv6" source address="2001:db8::/64" port port="9501" protocol="tcp" accept',
+        # A rule is the module's by its text: 50001 has its own although the range holds it.
+        'rule family="ipv6" source address="2001:db8::/64" port port="50001" protocol="tcp" accept',
+        # Its drop rule is not the module's: the accept rule is added (firewalld evaluates drop first).
+        'rule family="ipv4" source address="10.4.0.1" port port="9501" protocol="tcp" accept',
+        'rule family="ipv4" source address="10.4.0.1" port port="49153-65535" protocol="tcp" accept',
+        'rule family="ipv4" source address="10.4.0.1" port port="50001" protocol="tcp" accept',
+    ]
+
+
+def test_firewalld_adds_permanent_and_runtime_rules_in_one_call_each_then_nothing(run_module, host):
+    runtime = ['rule family="ipv4" source address="10.0.0.0/24" port port="9501" protocol="tcp" accept']
+    fake = host(FakeHost(firewalld={'permanent': [], 'runtime': list(runtime)}, ufw=[]))
+    failed, result = rules(run_module, sources=['10.0.0.0/24', '2001:db8::/64'], ports=['9501', '6379'])
+    assert not failed, result
+    wanted = [f'rule family="{family}" source address="{src}" port port="{port}" protocol="tcp" accept'
+              for src, family in (('10.0.0.0/24', 'ipv4'), ('2001:db8::/64', 'ipv6')) for port in ('6379', '9501')]
+    assert result == dict(changed=True, backend='firewalld', added=wanted)
+    cmd = '/usr/sbin/firewall-cmd'
+    assert fake.commands == [
+        [cmd, '--state'],
+        [cmd, '--permanent', '--list-rich-rules'],
+        [cmd, '--permanent'] + [f'--add-rich-rule={rule}' for rule in wanted],
+        [cmd, '--list-rich-rules'],
+        [cmd] + [f'--add-rich-rule={rule}' for rule in wanted if rule not in runtime],
+    ]
+    fake.commands.clear()
+    failed, result = rules(run_module, sources=['10.0.0.0/24', '2001:db8::/64'], ports=['9501', '6379'])
+    assert (failed, result) == (False, dict(changed=False, backend='firewalld', added=[]))
+    assert fake.commands == [[cmd, '--state'], [cmd, '--permanent', '--list-rich-rules'], [cmd, '--list-rich-rules']]
+
+
+def test_firewalld_check_and_diff_mode(run_module, host):
+    rule = 'rule family="ipv4" source address="10.0.0.0/24" port port="9501" protocol="tcp" accept'
+    fake = host(FakeHost(firewalld={'permanent': [rule], 'runtime': []}))
+    failed, result = rules(run_module, check_mode=True, diff=True)
+    assert not failed, result
+    assert result == dict(changed=True, backend='firewalld', added=[rule], diff=[
+        dict(before_header='firewalld permanent rich rules', after_header='firewalld permanent rich rules',
+             before=f'{rule}\n', after=f'{rule}\n'),
+        dict(before_header='firewalld runtime rich rules', after_header='firewalld runtime rich rules',
+             before='', after=f'{rule}\n'),
+    ])
+    assert not any(arg.startswith('--add') for args in fake.commands for arg in args)
+
+
+def test_firewalld_batches_many_rules():
+    commands = fw.firewalld_commands('firewall-cmd', [f'r{i}' for i in range(1001)], permanent=True)
+    assert [len(args) for args in commands] == [502, 502, 3]
+    assert commands[2] == ['firewall-cmd', '--permanent', '--add-rich-rule=r1000']
+
+
+@pytest.mark.parametrize(('answer', 'failures'), [
+    ((0, 'success\n', ''), []),
+    ((0, 'success\n', ALREADY), []),
+    ((0, 'success\n', 'Warning: INVALID_ADDR: bogus\n'), ['Warning: INVALID_ADDR: bogus']),
+    ((252, '', 'FirewallD is not running\n'), ['FirewallD is not running']),
+    ((1, '', ''), ['exit status 1']),
+])
+def test_firewall_cmd_warnings_other_than_already_enabled_fail(answer, failures):
+    # firewall-cmd exits 0 when one of several --add-rich-rule is refused, with a warning.
+    assert fw.firewalld_failures(*answer) == failures
+
+
+def test_firewall_cmd_refusal_fails_the_module(run_module, host):
+    host(FakeHost(firewalld={'permanent': [], 'runtime': []},
+                  answers={('/usr/sbin/firewall-cmd', '--permanent', '--add-rich-rule'):
+                           (0, '', 'Warning: INVALID_ADDR: 10.0.0.0/24\n')}))
+    failed, result = rules(run_module)
+    assert failed
+    assert result['msg'] == 'firewall-cmd --permanent --add-rich-rule failed: Warning: INVALID_ADDR: 10.0.0.0/24'
+
+
+# Which firewall
+
+@pytest.mark.parametrize(('fake', 'backend'), [
+    (dict(firewalld={'permanent': [], 'runtime': []}, ufw=[]), 'firewalld'),
+    (dict(firewalld={'permanent': [], 'runtime': []}, firewalld_runs=False, ufw=[]), 'ufw'),
+    (dict(ufw=[]), 'ufw'),
+    (dict(firewalld={'permanent': [], 'runtime': []}), 'firewalld'),
+])
+def test_auto_prefers_a_running_firewalld_then_an_active_ufw(run_module, host, fake, backend):
+    host(FakeHost(**fake))
+    failed, result = rules(run_module)
+    assert not failed and result['backend'] == backend, result
+
+
+@pytest.mark.parametrize('fake', [
+    dict(firewalld={'permanent': [], 'runtime': []}, firewalld_runs=False, ufw=[], ufw_active=False),
+    dict(ufw=[], ufw_active=False),
+    dict(),
+])
+def test_auto_fails_when_neither_runs_with_the_fix(run_module, host, fake, monkeypatch):
+    monkeypatch.setattr(fw.platform, 'node', lambda: 'nova-1')
+    fake = host(FakeHost(**fake))
+    failed, result = rules(run_module, ports=['6379', '26379'], comment='zeromq.messaging matchmaker')
+    assert failed
+    assert result['msg'] == (
+        'zeromq_manage_firewall is true but neither firewalld nor ufw runs on nova-1: the zeromq.messaging '
+        'matchmaker (6379, 26379/tcp) rules cannot be made. Start firewalld or enable ufw, or set '
+        'zeromq_manage_firewall: false and open them yourself.')
+    assert all(args[1:] in (['--state'], ['status']) for args in fake.commands)
+
+
+def test_backend_firewalld_needs_it_to_run(run_module, host):
+    host(FakeHost(firewalld={'permanent': [], 'runtime': []}, firewalld_runs=False, ufw=[]))
+    failed, result = rules(run_module, backend='firewalld')
+    assert failed and result['msg'] == ('backend=firewalld but firewalld does not run: the zeromq.messaging kilo '
+                                        'fabric (9501/tcp) rules cannot be made')
+
+
+@pytest.mark.parametrize('args', [{'sources': []}, {'ports': []}])
+def test_nothing_to_open_adds_nothing_but_needs_a_firewall(run_module, host, args):
+    fake = host(FakeHost(ufw=[]))
+    assert rules(run_module, **args) == (False, dict(changed=False, backend='ufw', added=[]))
+    assert fake.commands == [['/usr/sbin/ufw', 'status'], ['/usr/sbin/ufw', 'show', 'added']]
+    host(FakeHost(ufw=[], ufw_active=False))
+    failed, result = rules(run_module, **args)
+    assert failed and 'neither firewalld nor ufw runs' in result['msg']
+
+
+def test_host_bits_are_warned_about(run_module, host, monkeypatch):
+    host(FakeHost(ufw=[]))
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: warnings.append(text))
+    failed, result = rules(run_module, sources=['10.0.0.5/24', '10.0.0.0/24'])
+    assert not failed and len(result['added']) == 1, result
+    assert warnings == ['sources: 10.0.0.5/24 has host bits set; its rules are for the network 10.0.0.0/24']
