@@ -6,6 +6,9 @@
                                                  converged beside this one; the re-runs of the two alternate
     benchmarks/deploy_bench.py --repeat N        each re-run N times; the table shows the median, and the
                                                  spread (min-max) says how much the machine's load moved it
+    benchmarks/deploy_bench.py --sizes 3,12,48 [--baseline REV]
+                                                 site.yml (first deploy, then the re-run) on fabrics of that
+                                                 many hosts, the lab's shape; see benchmarks/deploy_sizes.py
 
 Prints a table; the ratio re-run / facts-only is the overhead of checking a
 converged fabric against merely contacting its hosts (target <= 3). A play of
@@ -89,6 +92,9 @@ def lab_containers(playbook_name, tree):
 
 
 def main():
+    if "--sizes" in sys.argv:
+        from deploy_sizes import main as sizes  # noqa: PLC0415 (only this mode needs it)
+        sys.exit(sizes(sys.argv[1:]))
     rev = sys.argv[sys.argv.index("--baseline") + 1] if "--baseline" in sys.argv else None
     repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 1
     with tempfile.NamedTemporaryFile("w", suffix=".yml") as facts, \

@@ -1,0 +1,321 @@
+"""benchmarks/deploy_bench.py --sizes 3,12,48 [--baseline REV] [--after REV]: site.yml by fabric size.
+
+For each size N: N fresh hosts zmq-bench-<side>-1..N on the Docker network
+zmq-bench, an inventory of the lab's shape (inventory/lab: kilo, the Redis
+matchmaker on the first host, the demo consumer service on every node), then
+site.yml twice: the first deploy and the idempotent re-run. With --baseline
+REV, REV's site.yml (a git worktree of REV, its own lab group_vars) on a fresh
+set of hosts of the same size, in the same run; --after REV runs REV's instead of
+this working tree's (a tree others are editing); the two sides alternate which
+goes first from one size to the next. Hosts are removed after each size, and
+on any failure or interrupt.
+
+The hosts are the lab's systemd containers (zeromq-messaging/debian13 with the
+same docker run options), lighter in one way only: the image
+zeromq-messaging/debian13-deploybench, built once from it, already holds the
+distro packages the roles install (libzmq5, python3-zmq, python3-redis,
+redis-server, disabled) and the demo service (tools/lab/demo_service.yml). The
+first deploy still makes every package check (a host whose packages are
+installed is what a re-run finds, and an apt download's time depends on the
+mirror, not on the fabric's size); it writes, enables and starts everything else
+itself.
+
+Per size and run it prints wall time, controller CPU (user+system of
+ansible-playbook and every process it waited for, docker exec included:
+getrusage(RUSAGE_CHILDREN) around the run), task results per host, module calls
+per host (and on the busiest host), each with its ratio to the 3-host run of the
+same side and run; then the tasks whose module calls per host or seconds per
+host grow the most from the smallest to the largest size.
+"""
+
+import json
+import os
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGE = "zeromq-messaging/debian13-deploybench"
+BASE_IMAGE = "zeromq-messaging/debian13"
+NETWORK = "zmq-bench"
+PACKAGES = "libzmq5 python3-zmq python3-redis redis-server"
+# tools/lab/demo_service.yml, baked in.
+DEMO = """
+set -e
+useradd --system --no-create-home --shell /usr/sbin/nologin zmq-demo
+install -d -o root -g zmq-demo -m 0750 /etc/zmq-demo
+cat > /etc/zmq-demo/zmq-demo.conf <<'EOF'
+# zmq-demo: a consumer of topic "demo", configured like an OpenStack service.
+[DEFAULT]
+debug = false
+log_dir = /var/log/zmq-demo
+
+[demo]
+greeting = hello
+EOF
+chown root:zmq-demo /etc/zmq-demo/zmq-demo.conf; chmod 0640 /etc/zmq-demo/zmq-demo.conf
+cat > /etc/systemd/system/zmq-demo.service <<'EOF'
+[Unit]
+Description=Demo consumer of the "demo" topic on the ZeroMQ fabric
+[Service]
+User=zmq-demo
+ExecStart=/usr/local/bin/zmq-fabric --config-file /etc/zmq-demo/zmq-demo.conf listen demo --fanout
+Restart=on-failure
+RestartSec=2
+[Install]
+WantedBy=multi-user.target
+EOF
+ln -sf /etc/systemd/system/zmq-demo.service /etc/systemd/system/multi-user.target.wants/zmq-demo.service
+rm -f /etc/systemd/system/multi-user.target.wants/redis-server.service
+"""
+# The image's version in its label: change it with DEMO or PACKAGES, and the image is built again.
+IMAGE_VERSION = "9328d71fb2b2"
+RUN_OPTS = ["--cgroupns=host", "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
+            "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp"]
+PLAYBOOK_TIMEOUT = 3600
+# The floor of a re-run on the same hosts and connection: the fewest module calls
+# per host that still see every drift of the lab's shape (docs/performance.md
+# lists them): facts, names, packages, accounts, every file in one read, every
+# unit in one read, the receiver's probe, the report's probe. Each but the
+# facts is a ping: the cost of a call, not of its work.
+FLOOR_CALLS = 8
+FLOOR = """
+- name: Floor of a re-run
+  hosts: zeromq_nodes
+  gather_facts: false
+  tasks:
+    - name: Facts
+      ansible.builtin.setup:
+""" + "".join(f"    - name: Call {n}\n      ansible.builtin.ping:\n" for n in range(2, FLOOR_CALLS + 1))
+CREATED = set()
+
+
+def docker(*args, timeout=300, check=True):
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=check)
+
+
+def seed_image():
+    """The bench image: the base image with the packages and the demo service (built once)."""
+    label = f"{docker('image', 'inspect', '-f', '{{.Id}}', BASE_IMAGE).stdout.strip()} {PACKAGES} {IMAGE_VERSION}"
+    have = docker("image", "inspect", "-f", '{{index .Config.Labels "deploybench"}}', IMAGE, check=False)
+    if have.returncode == 0 and have.stdout.strip() == label:
+        return
+    print(f"building {IMAGE} (once): {PACKAGES}", file=sys.stderr)
+    name = "zmq-bench-seed"
+    CREATED.add(name)
+    docker("rm", "-f", name, check=False)
+    docker("run", "-d", "--name", name, "--entrypoint", "sleep", BASE_IMAGE, "3600")
+    docker("exec", name, "sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive"
+           f" apt-get install -y -qq --no-install-recommends {PACKAGES}", timeout=900)
+    docker("exec", name, "sh", "-c", DEMO)
+    docker("commit", "--change", f"LABEL deploybench={json.dumps(label)}", name, IMAGE)
+    docker("rm", "-f", name)
+    CREATED.discard(name)
+
+
+def start_hosts(names):
+    """Start NAMES as systemd containers and wait until systemd has booted in each."""
+    docker("network", "create", NETWORK, check=False)
+    for name in names:
+        docker("rm", "-f", name, check=False)
+        CREATED.add(name)
+        docker("run", "-d", "--name", name, "--hostname", name, "--network", NETWORK, *RUN_OPTS,
+               "--entrypoint", "/lib/systemd/systemd", IMAGE)
+    failed = []
+
+    def wait(name):
+        for _ in range(60):
+            state = docker("exec", name, "systemctl", "is-system-running", "--wait", check=False, timeout=60)
+            if state.stdout.strip() in ("running", "degraded"):
+                return
+            time.sleep(1)
+        failed.append(name)
+
+    threads = [threading.Thread(target=wait, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failed:
+        raise RuntimeError(f"systemd did not boot in {failed}")
+
+
+def remove_hosts(names):
+    for start in range(0, len(names), 16):
+        batch = sorted(names)[start:start + 16]
+        docker("rm", "-f", *batch, check=False, timeout=600)
+        CREATED.difference_update(batch)
+
+
+def inventory(tree, workdir, side, names):
+    """An inventory of the lab's shape on NAMES, beside a copy of TREE's lab group_vars."""
+    path = Path(workdir) / f"inventory-{side}-{len(names)}"
+    shutil.copytree(tree / "inventory" / "lab" / "group_vars", path / "group_vars")
+    hosts = "".join(f"        {name}:\n" for name in names)
+    (path / "hosts.yml").write_text(
+        "all:\n  vars:\n    ansible_connection: community.docker.docker\n  children:\n"
+        f"    zeromq_nodes:\n      hosts:\n{hosts}    zeromq_matchmaker:\n      hosts:\n        {names[0]}:\n")
+    return path
+
+
+def run_site(tree, inv, secrets_file, workdir, label, *, playbook="playbooks/site.yml"):
+    """site.yml on INV from TREE: (wall s, controller CPU s, counts from the callback, recap changed)."""
+    count = Path(workdir) / f"count-{label}.json"
+    plugins = Path(__file__).resolve().parent
+    run_env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
+                   ANSIBLE_COLLECTIONS_PATH=str(tree / ".cache" / "collections"),
+                   ANSIBLE_CALLBACK_PLUGINS=str(plugins), ANSIBLE_CALLBACKS_ENABLED="deploy_bench_count",
+                   DEPLOY_BENCH_COUNT=str(count), ANSIBLE_FORCE_COLOR="0")
+    cmd = ["ansible-playbook", "-i", str(inv), "-e", f"@{secrets_file}", playbook]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    proc = subprocess.run(cmd, cwd=tree, env=run_env, capture_output=True, text=True, check=False,
+                          timeout=PLAYBOOK_TIMEOUT)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    (Path(workdir) / f"log-{label}.txt").write_text(proc.stdout + proc.stderr)
+    if proc.returncode:
+        raise RuntimeError(f"{label}: {' '.join(cmd)} failed (log in {workdir}):\n"
+                           f"{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    changed = sum(int(line.split("changed=")[1].split()[0]) for line in proc.stdout.splitlines() if "changed=" in line)
+    return wall, cpu, json.loads(count.read_text()), changed
+
+
+def row(size, wall, cpu, counts, changed):
+    results = sum(sum(c.values()) for c in counts["results"].values())
+    skipped = sum(c.get("skipped", 0) for c in counts["results"].values())
+    calls = counts["calls"]
+    return {"size": size, "wall": wall, "cpu": cpu, "changed": changed, "results": results / size,
+            "skipped": skipped / size, "calls": sum(calls.values()) / size, "max_calls": max(calls.values()),
+            "counts": counts}
+
+
+def print_table(rows, sides):
+    head = (f"{'side':<14}{'run':<8}{'hosts':>6}{'wall s':>9}{'x3':>6}{'CPU s':>8}{'x3':>6}{'CPU s/host':>11}"
+            f"{'x3':>6}{'results/host':>13}{'x3':>6}{'calls/host':>11}{'x3':>6}{'max calls':>10}{'changed':>8}")
+    print(head)
+    print("-" * len(head))
+    for side in sides:
+        for run in ("first", "re-run", "floor"):
+            mine = [r for r in rows if r["side"] == side and r["run"] == run]
+            if not mine:
+                continue
+            ref = min(mine, key=lambda r: r["size"])
+            for r in mine:
+                print(f"{side:<14}{run:<8}{r['size']:>6}{r['wall']:>9.1f}{r['wall'] / ref['wall']:>6.2f}"
+                      f"{r['cpu']:>8.1f}{r['cpu'] / ref['cpu']:>6.2f}{r['cpu'] / r['size']:>11.2f}"
+                      f"{(r['cpu'] / r['size']) / (ref['cpu'] / ref['size']):>6.2f}"
+                      f"{r['results']:>13.1f}{r['results'] / ref['results']:>6.2f}"
+                      f"{r['calls']:>11.1f}{r['calls'] / ref['calls']:>6.2f}{r['max_calls']:>10}{r['changed']:>8}")
+
+
+def print_growth(rows, sides):
+    """The tasks whose module calls or seconds per host grow most from the smallest to the largest size."""
+    for side in sides:
+        for run in ("first", "re-run"):
+            mine = sorted((r for r in rows if r["side"] == side and r["run"] == run), key=lambda r: r["size"])
+            if len(mine) < 2:
+                continue
+            small, large = mine[0], mine[-1]
+            growth = []
+            for task in set(small["counts"]["task_seconds"]) | set(large["counts"]["task_seconds"]):
+                per = [r["counts"]["task_seconds"].get(task, 0) / r["size"] for r in (small, large)]
+                calls = [r["counts"]["task_calls"].get(task, 0) / r["size"] for r in (small, large)]
+                growth.append((per[1] * large["size"] - per[0] * large["size"], task, per, calls))
+            growth.sort(reverse=True)
+            print(f"\n{side} {run}: tasks by seconds gained from {small['size']} to {large['size']} hosts"
+                  " beyond flat per-host cost (s/host and calls/host at each size)")
+            for gained, task, per, calls in growth[:8]:
+                print(f"  {gained:+8.1f} s  {per[0]:.3f} -> {per[1]:.3f} s/host  {calls[0]:.2f} -> {calls[1]:.2f}"
+                      f" calls/host  {task}")
+
+
+def worktree(rev, workdir, name):
+    """A git worktree of REV, with its collection on its own collections path."""
+    tree = Path(workdir) / name
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=ROOT, check=True, capture_output=True)
+    link = tree / ".cache" / "collections" / "ansible_collections" / "zeromq" / "messaging"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tree)
+    # The pinned third-party collections (community.docker, ansible.posix, ...) of this checkout.
+    for ns in (ROOT / ".cache" / "collections" / "ansible_collections").iterdir():
+        if ns.name != "zeromq":
+            (link.parent.parent / ns.name).symlink_to(ns)
+    return tree
+
+
+def short(rev):
+    return subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def stop(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv):
+    sizes = [int(n) for n in argv[argv.index("--sizes") + 1].split(",")]
+    rev = argv[argv.index("--baseline") + 1] if "--baseline" in argv else None
+    after_rev = argv[argv.index("--after") + 1] if "--after" in argv else None
+    signal.signal(signal.SIGTERM, stop)
+    workdir = tempfile.mkdtemp(prefix="deploy-sizes-")
+    secrets_file = Path(workdir) / "secrets.yml"
+    secrets_file.write_text("".join(f"{name}: {secrets.token_hex(16)}\n"
+                                    for name in ("lab_matchmaker_password", "lab_admin_password")))
+    sides = ([f"before {short(rev)}"] if rev else []) + [f"after {short(after_rev)}" if after_rev else "after (tree)"]
+    rows = []
+    base = after = None
+    status = 0
+    try:
+        seed_image()
+        base = worktree(rev, workdir, "before") if rev else None
+        after = worktree(after_rev, workdir, "after") if after_rev else None
+        for index, size in enumerate(sizes):
+            order = sides if index % 2 == 0 else list(reversed(sides))
+            for side in order:
+                tree = base if side.startswith("before") else after or ROOT
+                tag = "b" if side.startswith("before") else "a"
+                names = [f"zmq-bench-{tag}-{n}" for n in range(1, size + 1)]
+                try:
+                    start_hosts(names)
+                    inv = inventory(tree, workdir, tag, names)
+                    for run in ("first", "re-run"):
+                        label = f"{tag}-{size}-{run}"
+                        result = run_site(tree, inv, secrets_file, workdir, label)
+                        rows.append(dict(row(size, *result), side=side, run=run))
+                        (Path(workdir) / "rows.json").write_text(json.dumps(rows))
+                        print(f"{side} {run} {size} hosts: {result[0]:.1f} s wall, {result[1]:.1f} s CPU,"
+                              f" changed={result[3]}", file=sys.stderr, flush=True)
+                    if tag == "a" and size == min(sizes):
+                        floor = Path(workdir) / "floor.yml"
+                        floor.write_text(FLOOR)
+                        result = run_site(tree, inv, secrets_file, workdir, f"floor-{size}", playbook=str(floor))
+                        rows.append(dict(row(size, *result), side=side, run="floor"))
+                        print(f"floor {size} hosts: {result[0]:.1f} s wall, {result[1]:.1f} s CPU", file=sys.stderr)
+                except (RuntimeError, subprocess.TimeoutExpired) as error:
+                    # The other sizes still say something: the table shows what was measured.
+                    print(f"{side} {size} hosts: {error}", file=sys.stderr, flush=True)
+                    status = 1
+                finally:
+                    remove_hosts(names)
+    finally:
+        remove_hosts(list(CREATED))
+        docker("network", "rm", NETWORK, check=False)
+        for tree in (base, after):
+            if tree:
+                subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+        (Path(workdir) / "rows.json").write_text(json.dumps(rows))
+        print(f"logs and counts: {workdir}", file=sys.stderr)
+    print(f"site.yml by fabric size; x3: ratio to the {min(sizes)}-host run of the same side and run;"
+          " calls: module calls (ActionBase._execute_module)")
+    print_table(rows, sides)
+    print_growth(rows, sides)
+    return status
