@@ -14,7 +14,7 @@ import yaml
 
 # The roles' own prefixes; the private _<role>_ names start with an underscore and are not inventory input.
 PREFIXES = ('zeromq_', 'libzmq_', 'matchmaker_redis_', 'matchmaker_ring_', 'receiver_', 'oslo_messaging_',
-            'zmq_proxy_')
+            'zmq_proxy_', 'metrics_')
 ROLES = Path(__file__).resolve().parents[2] / 'roles'
 
 
