@@ -13,8 +13,8 @@ import uuid
 import pytest
 import zmq
 from conftest import wait_until
+from zmq_fabric.budget import MESSAGE_OVERHEAD
 from zmq_fabric.limits import BASE_FDS, FDS_PER_ROUTE
-from zmq_fabric.receiver import MESSAGE_OVERHEAD
 
 LOOPBACK = {"rpc_zmq_bind_address": "127.0.0.1"}
 # Messages libzmq may discard from a connection's output buffer at close.

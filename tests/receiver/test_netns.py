@@ -8,7 +8,7 @@ import time
 import pytest
 import zmq
 from conftest import Listener, fabric, free_port, rawsend, wait_until, write_conf
-from zmq_fabric.receiver import MESSAGE_OVERHEAD
+from zmq_fabric.budget import MESSAGE_OVERHEAD
 
 
 @pytest.fixture
