@@ -6,7 +6,14 @@ import types
 
 import pytest
 from zmq_fabric import budget as budget_module
-from zmq_fabric.budget import MESSAGE_OVERHEAD, Budget, memory_budget, open_descriptors, plan_descriptors
+from zmq_fabric.budget import (
+    MESSAGE_OVERHEAD,
+    Budget,
+    memory,
+    memory_budget,
+    open_descriptors,
+    plan_descriptors,
+)
 from zmq_fabric.config import Config
 from zmq_fabric.limits import memory_high
 
@@ -155,3 +162,8 @@ def test_routes_full_when_descriptors_reach_the_reserve(nofile):
 def test_memory_budget_is_the_units_memory_high():
     cfg = Config(backlog_bytes=100 * 1024 * 1024)
     assert memory_budget(cfg) == memory_high(cfg.backlog_bytes)
+
+
+def test_memory_reads_this_process():
+    found = memory()
+    assert 0 < found["rss"] <= found["peak_rss"]

@@ -1,7 +1,8 @@
 """The receiver's resource budget: bytes kept in backlogs and held replies, and descriptors.
 
 Every byte and descriptor count of the receiver changes here, through Budget's methods
-(docs/receiver.md, "Bounds"); the other parts ask it before they keep anything.
+(docs/receiver.md, "Bounds"); the other parts ask it before they keep anything. The
+readings of the process itself (descriptors, memory) are here too, for the stats.
 """
 
 import logging
@@ -65,6 +66,17 @@ def message_size(frames):
 def open_descriptors():
     # One of the listed descriptors is listdir's own.
     return len(os.listdir("/proc/self/fd")) - 1
+
+
+def memory():
+    """Resident and peak resident set of this process, in bytes."""
+    found = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                name, value = line.split(":", 1)
+                found[name] = int(value.split()[0]) * 1024
+    return {"rss": found.get("VmRSS"), "peak_rss": found.get("VmHWM")}
 
 
 class Budget:

@@ -16,7 +16,7 @@ import time
 import zmq
 
 from . import __version__, protocol
-from .budget import Budget, memory_budget, open_descriptors
+from .budget import Budget, memory, memory_budget, open_descriptors
 from .hold import ReplyHold
 from .limits import BASE_FDS
 from .route import NOBLOCK, SNDMORE_NOBLOCK
@@ -47,17 +47,6 @@ MONITORED = {
     int(zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL): "handshake_failed",
     int(zmq.EVENT_ACCEPT_FAILED): "accept_failed",
 }
-
-
-def memory():
-    """Resident and peak resident set of this process, in bytes."""
-    found = {}
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                name, value = line.split(":", 1)
-                found[name] = int(value.split()[0]) * 1024
-    return {"rss": found.get("VmRSS"), "peak_rss": found.get("VmHWM")}
 
 
 class Receiver:
