@@ -3,56 +3,20 @@
 import pytest
 import zmq
 from conftest import wait_until
+from parts import Parts, message
 from zmq_fabric import routing
-from zmq_fabric.budget import Budget, message_size
-from zmq_fabric.config import Config
-from zmq_fabric.hold import ReplyHold
-from zmq_fabric.routing import Routes
-from zmq_fabric.tally import Tally
-
-
-class Fabric:
-    """Routes wired as the receiver wires them, in a temporary IPC directory."""
-
-    def __init__(self, ctx, ipc_dir, **bounds):
-        self.ctx = ctx
-        self.ipc_dir = ipc_dir
-        self.poller = zmq.Poller()
-        self.budget = Budget(Config(ipc_dir=ipc_dir, **bounds))
-        self.budget.plan()
-        self.tally = Tally()
-        hold = ReplyHold(5.0, self.budget, self.tally)
-        self.routes = Routes(self.budget.cfg, socket=self.socket, poller=self.poller, budget=self.budget,
-                             hold=hold, tally=self.tally)
-        self.budget.evict_from(self.routes)
-
-    def socket(self, kind):
-        sock = self.ctx.socket(kind)
-        sock.linger = 0
-        return sock
-
-    def consumer(self, route, kind=zmq.PULL):
-        sock = self.socket(kind)
-        sock.connect(f"ipc://{self.ipc_dir}/zmq_topic_{route.topic}")
-        return sock
-
-    def polled(self, route):
-        return dict(self.poller.poll(0)).get(route.socket, 0)
+from zmq_fabric.budget import message_size
 
 
 @pytest.fixture
-def fabric(tmp_path):
+def parts(tmp_path):
     ctx = zmq.Context()
-    yield lambda **bounds: Fabric(ctx, str(tmp_path), **bounds)
+    yield lambda **bounds: Parts(ctx, str(tmp_path), **bounds)
     ctx.destroy(linger=0)
 
 
-def message(topic, body=b"hello"):
-    return (b"msg", topic.encode(), b"cast", body)
-
-
-def test_open_binds_a_route_once_per_out_topic(fabric):
-    fx = fabric()
+def test_open_binds_a_route_once_per_out_topic(parts):
+    fx = parts()
     first = fx.routes.open(b"fanout~compute.node1")
     assert fx.routes.open(b"fanout~compute.node2") is first
     assert (first.topic, first.kind, first.keys) == ("fanout~compute", "PUB", [b"fanout~compute.node1",
@@ -63,15 +27,15 @@ def test_open_binds_a_route_once_per_out_topic(fabric):
     assert fx.budget.fd_count > 0
 
 
-def test_an_invalid_topic_is_rejected(fabric):
-    fx = fabric()
+def test_an_invalid_topic_is_rejected(parts):
+    fx = parts()
     assert fx.routes.open(b"a/b") is None
     assert fx.tally.rejections["invalid"] == 1
     assert list(fx.tally.rejected_topics) == ["a/b"]
 
 
-def test_a_backlog_waits_for_its_consumer(fabric):
-    fx = fabric(topic_backlog=2)
+def test_a_backlog_waits_for_its_consumer(parts):
+    fx = parts(topic_backlog=2)
     route = fx.routes.open(b"compute.node")
     for body in (b"one", b"two", b"three"):
         fx.routes.backlog(route, message("compute.node", body))
@@ -86,8 +50,8 @@ def test_a_backlog_waits_for_its_consumer(fabric):
     assert fx.polled(route) == 0  # a PUSH with nothing to send is not polled
 
 
-def test_a_route_nobody_uses_is_reclaimed_for_a_new_topic(fabric):
-    fx = fabric(max_routes=2)
+def test_a_route_nobody_uses_is_reclaimed_for_a_new_topic(parts):
+    fx = parts(max_routes=2)
     old = fx.routes.open(b"old.node")
     fx.routes.backlog(old, message("old.node"))
     fx.routes.open(b"new.node")
@@ -100,8 +64,8 @@ def test_a_route_nobody_uses_is_reclaimed_for_a_new_topic(fabric):
     assert old.socket.closed
 
 
-def test_a_new_topic_is_refused_when_every_route_has_a_consumer(fabric):
-    fx = fabric(max_routes=1)
+def test_a_new_topic_is_refused_when_every_route_has_a_consumer(parts):
+    fx = parts(max_routes=1)
     route = fx.routes.open(b"busy.node")
     pull = fx.consumer(route)
     wait_until(route.has_consumer, what="the consumer")
@@ -111,17 +75,17 @@ def test_a_new_topic_is_refused_when_every_route_has_a_consumer(fabric):
     pull.close()
 
 
-def test_the_sweep_gives_a_second_chance_and_spares_consumers(fabric):
-    fx = fabric()
+def test_the_sweep_gives_a_second_chance_and_spares_consumers(parts):
+    fx = parts()
     used, idle, watched = (fx.routes.open(f"fanout~{name}.node".encode()) for name in ("a", "b", "c"))
     used.publish(message("fanout~a"))  # no subscriber: libzmq drops it, but it counts as use
     watched.track(b"\x01")
     assert list(fx.routes.sweep()) == [idle, used, idle]
 
 
-def test_budget_evicts_the_oldest_backlog_for_new_traffic(fabric):
+def test_budget_evicts_the_oldest_backlog_for_new_traffic(parts):
     size = message_size(message("old.node"))  # as long as "new.node"
-    fx = fabric(backlog_bytes=2 * size)
+    fx = parts(backlog_bytes=2 * size)
     old, new = fx.routes.open(b"old.node"), fx.routes.open(b"new.node")
     fx.routes.backlog(old, message("old.node"))
     fx.routes.backlog(old, message("old.node"))
@@ -131,8 +95,8 @@ def test_budget_evicts_the_oldest_backlog_for_new_traffic(fabric):
     assert fx.budget.queued_bytes == size
 
 
-def test_a_pub_holds_its_messages_until_a_subscriber_joins(fabric):
-    fx = fabric()
+def test_a_pub_holds_its_messages_until_a_subscriber_joins(parts):
+    fx = parts()
     route = fx.routes.open(b"fanout~compute.node")
     assert route.held and fx.routes.join_deadline is not None
     fx.routes.backlog(route, message("fanout~compute"))
@@ -145,9 +109,9 @@ def test_a_pub_holds_its_messages_until_a_subscriber_joins(fabric):
     assert (route.held, fx.routes.join_deadline) == (False, None)
 
 
-def test_a_pub_join_grace_ends_without_a_subscriber(fabric, monkeypatch):
+def test_a_pub_join_grace_ends_without_a_subscriber(parts, monkeypatch):
     monkeypatch.setattr(routing, "PUB_JOIN_GRACE", 0.0)
-    fx = fabric()
+    fx = parts()
     route = fx.routes.open(b"fanout~compute.node")
     fx.routes.backlog(route, message("fanout~compute"))
     fx.routes.end_expired_joins()
@@ -155,8 +119,8 @@ def test_a_pub_join_grace_ends_without_a_subscriber(fabric, monkeypatch):
     assert (route.held, route.forwarded, fx.routes.join_deadline) == (False, 1, None)
 
 
-def test_a_reply_route_goes_through_the_hold(fabric):
-    fx = fabric()
+def test_a_reply_route_goes_through_the_hold(parts):
+    fx = parts()
     route = fx.routes.open(b"zmq_replies.node")
     assert route.reply and route.held
     assert fx.routes.join_deadline is None

@@ -1,9 +1,9 @@
-"""The forwarding loop: PULL from TCP, route by topic, out to per-topic IPC sockets.
+"""The receiver daemon: PULL from TCP, route by topic, out to per-topic IPC sockets.
 
-Receiver wires the parts together and runs the poll loop, the control socket and the
-stats; the parts: budget.py (bytes and descriptors), routing.py and route.py (out
-sockets and their backlogs), hold.py (replies waiting for their caller), tally.py
-(drops and rejections).
+Receiver wires the parts together and runs the poll loop, the signals, the control
+socket and the stats. The parts: intake.py (the hot path off the TCP socket),
+routing.py and route.py (out sockets and their backlogs), hold.py (replies waiting
+for their caller), budget.py (bytes and descriptors), tally.py (drops and rejections).
 """
 
 import json
@@ -18,25 +18,14 @@ import zmq
 from . import __version__, protocol
 from .budget import Budget, memory, memory_budget, open_descriptors
 from .hold import ReplyHold
+from .intake import Intake
 from .limits import BASE_FDS
-from .route import NOBLOCK, SNDMORE_NOBLOCK
+from .route import NOBLOCK
 from .routing import Routes
 from .tally import Tally
 
 LOG = logging.getLogger(__name__)
 
-# Messages taken off the PULL socket per poll wake-up: amortises the poll call
-# without starving the control socket and the backlog flushes.
-BATCH = 1024
-# A plain int: pyzmq >= 26 converts enum-typed options on every call.
-RCVMORE = int(zmq.RCVMORE)
-# Frames every oslo message repeats (frame 2), shared by backlogged messages.
-_SHARED = {frame: frame for frame in (b"cast", b"impl_zmq_v2")}
-_SHARED_MAX = max(len(frame) for frame in _SHARED)
-# Opening a route (bind, maybe reclaim) costs about as much as forwarding this
-# many messages: counted against BATCH so a flood of new topics cannot keep
-# the control socket waiting.
-ROUTE_OPEN_COST = 32
 # Messages libzmq takes in per TCP connection before the receiver reads them:
 # memory the budgets cannot see (1000 by default, up to 1000 x max_message_bytes).
 PULL_HWM = 100
@@ -53,7 +42,6 @@ class Receiver:
     def __init__(self, cfg):
         self.cfg = cfg
         self.context = zmq.Context(io_threads=cfg.contexts)
-        self.received = 0
         self._tally = Tally()
         self._poller = zmq.Poller()
         self._budget = Budget(cfg)
@@ -66,6 +54,7 @@ class Receiver:
         self._stopping = False
         self._auth = None
         self._pull = None
+        self._intake = None
         self._monitor = None
         self._control = None
         self._wakeup = None
@@ -85,6 +74,7 @@ class Receiver:
         # closed socket holds its slot until libzmq's reaper thread gets to it.
         self.context.set(zmq.MAX_SOCKETS, 2 * budget.max_routes + BASE_FDS)
         self._pull = self._socket(zmq.PULL)
+        self._intake = Intake(self._pull, self._routes, self._hold, self._tally)
         # Per frame: libzmq drops the connection of a peer that sends a larger one.
         self._pull.setsockopt(zmq.MAXMSGSIZE, self.cfg.max_message_bytes)
         self._pull.setsockopt(zmq.RCVHWM, PULL_HWM)
@@ -164,15 +154,15 @@ class Receiver:
         self._poller.unregister(self._control)
         self._poller.unregister(self._monitor)
         while time.monotonic() < deadline:
-            before = self.received
-            self._drain()
-            if self.received == before:
+            before = self._intake.received
+            self._intake.drain()
+            if self._intake.received == before:
                 break
         while self._waiting() and time.monotonic() < deadline:
             timeout = max(1, int((deadline - time.monotonic()) * 1000))
             for sock, event in self._poller.poll(timeout):
                 if sock is self._pull:
-                    self._drain()
+                    self._intake.drain()
                 elif sock == self._wakeup:
                     os.read(self._wakeup, 512)
                 else:
@@ -187,7 +177,7 @@ class Receiver:
         while not self._stopping:
             for sock, event in self._poller.poll(self._poll_timeout()):
                 if sock is self._pull:
-                    self._drain()
+                    self._intake.drain()
                 elif sock is self._control:
                     self._serve_control()
                 elif sock is self._monitor:
@@ -214,79 +204,6 @@ class Receiver:
         if not deadlines:
             return None
         return max(1, int((min(deadlines) - time.monotonic()) * 1000) + 1)
-
-    def _drain(self):
-        """Forward up to BATCH waiting messages, frame by frame.
-
-        The hot path, deliberately inlined: 3 pyzmq calls per frame (recv,
-        get(RCVMORE), send), each bound to a local. Frames are plain bytes: in
-        pyzmq that is cheaper than recv_multipart/send_multipart or zmq.Frame
-        objects, and send skips pyzmq's Python-level wrapper (fastzmq.py,
-        docs/performance.md). libzmq delivers multipart messages atomically:
-        once frame 0 is here the rest is too, and once a PUSH took frame 0 it
-        takes the rest.
-        """
-        recv = self._pull.recv
-        more = self._pull.get
-        routes = self._routes.cache
-        count = work = 0
-        try:
-            while work < BATCH:
-                head = recv(NOBLOCK)
-                count += 1
-                work += 1
-                if not more(RCVMORE):
-                    self._tally.reject(b"", "invalid", "single-frame message")
-                    continue
-                topic = recv(NOBLOCK)
-                route = routes.get(topic)
-                if route is None:
-                    route = self._routes.open(topic)
-                    work += ROUTE_OPEN_COST
-                if route is None:
-                    self._read_rest()
-                elif route.held:
-                    self._enqueue(route, head, topic)
-                else:
-                    send = route.send
-                    try:
-                        send(head, SNDMORE_NOBLOCK)
-                    except zmq.Again:
-                        self._enqueue(route, head, topic)
-                        continue
-                    frame = topic
-                    while more(RCVMORE):
-                        send(frame, SNDMORE_NOBLOCK)
-                        frame = recv(NOBLOCK)
-                    send(frame, NOBLOCK)
-                    route.forwarded += 1
-        except zmq.Again:
-            pass
-        self.received += count
-
-    def _read_rest(self):
-        """Discard the rest of a message whose first frames were read."""
-        recv = self._pull.recv
-        more = self._pull.get
-        while more(RCVMORE):
-            recv(NOBLOCK)
-
-    def _enqueue(self, route, head, topic):
-        """Backlog (or hold, for a reply) the message whose first two frames were read."""
-        recv = self._pull.recv
-        more = self._pull.get
-        # A long backlog of small messages is mostly object overhead: share
-        # the repeated topic and method frames instead of keeping copies.
-        frames = [head, route.frame if topic == route.frame else topic]
-        while more(RCVMORE):
-            frame = recv(NOBLOCK)
-            if len(frame) <= _SHARED_MAX:
-                frame = _SHARED.get(frame, frame)
-            frames.append(frame)
-        if route.reply:
-            self._hold.take(route, tuple(frames))
-        else:
-            self._routes.backlog(route, tuple(frames))
 
     # -- monitor and control -----------------------------------------------------
 
@@ -333,7 +250,7 @@ class Receiver:
             "version": __version__,
             "uptime": round(time.monotonic() - self._started, 3),
             "host": cfg.host,
-            "received": self.received,
+            "received": self._intake.received,
             "forwarded": self._routes.forwarded_closed + sum(t["forwarded"] for t in topics.values()),
             "dropped": sum(tally.drops.values()),
             "rejected": tally.rejected,
