@@ -32,9 +32,6 @@ except ImportError:
 else:
     HAS_REDIS = True
 
-# Keys per SCAN page and commands per pipeline: bounds memory and round trips on big clouds.
-BATCH = 1000
-
 REQUIRED_IF = [('backend', 'sentinel', ['sentinel_hosts'])]
 
 
@@ -129,74 +126,31 @@ def connect(params):
     return client, address
 
 
-def _batched(client, command, keys):
-    """Run one read command per key, pipelined; errors come back as values."""
-    results = []
-    for start in range(0, len(keys), BATCH):
-        pipe = client.pipeline(transaction=False)
-        for key in keys[start:start + BATCH]:
-            getattr(pipe, command)(key)
-        results.extend(pipe.execute(raise_on_error=False))
-    return results
-
-
-def _members(client, keys):
-    """Yield ``(key, members)`` for keys that are sets; other key types are skipped."""
-    for key, members in zip(keys, _batched(client, 'smembers', keys)):
-        if isinstance(members, Exception):
-            if str(members).startswith('WRONGTYPE'):
-                continue
-            raise members
-        yield key, members
-
-
 def _entry(host, ttl):
     # -1: registered without expiry, alive for good.
     return dict(host=host, ttl=ttl, alive=protocol.alive(ttl))
 
 
-def _rocky_keys(client):
-    """Every registration key and proxy set of the Mitaka-Rocky layout that exists."""
-    keys = [k for listener in protocol.ROCKY_LISTENERS for k in client.scan_iter(match=listener + '/*', count=BATCH)
-            if protocol.rocky_key(k)]
-    return keys + [k for k in (protocol.ROCKY_PUBLISHERS, protocol.ROCKY_ROUTERS) if client.exists(k)]
-
-
 def detect_layout(client):
-    for _key in client.scan_iter(match=protocol.ROCKY_PREFIX + '*', count=BATCH):
+    for _key in client.scan_iter(match=protocol.ROCKY_PREFIX + '*', count=protocol.SCAN_BATCH):
         return 'rocky'
-    return 'rocky' if _rocky_keys(client) else 'kilo'
+    return 'rocky' if protocol.rocky_keys(client) else 'kilo'
 
 
 def read_kilo(client, topic=None):
     if topic is None:
-        keys = [k for k in client.scan_iter(count=BATCH) if not k.startswith(protocol.ROCKY_PREFIX)]
+        keys = [k for k in client.scan_iter(count=protocol.SCAN_BATCH) if not k.startswith(protocol.ROCKY_PREFIX)]
     else:
         keys = [topic]
     hosts = {}
-    for key, members in _members(client, keys):
+    for key, members in protocol.set_members(client, keys).items():
         # A '<topic>.<host>' marker set holds only '' and is not a topic by itself.
         found = sorted(filter(None, (protocol.kilo_member_host(key, m) for m in members)))
         if found or key == topic:
             hosts[key] = found
     member_keys = [protocol.kilo_member(t, h) for t in sorted(hosts) for h in hosts[t]]
-    ttls = iter(_batched(client, 'ttl', member_keys))
+    ttls = iter(protocol.pipelined(client, 'ttl', member_keys))
     return {t: [_entry(h, next(ttls)) for h in hosts[t]] for t in sorted(hosts)}
-
-
-def _rocky_sets(client, keys):
-    """``{key: [(member, ttl), ...]}``, members sorted, ttl as the driver judges the member.
-
-    From Ocata on a member lives as long as its own key. When no member has a key,
-    Mitaka or Newton wrote the layout: members live as long as their set.
-    """
-    sets = dict(_members(client, keys))
-    ordered = sorted(sets)
-    set_ttls = dict(zip(ordered, _batched(client, 'ttl', ordered)))
-    members = sorted({m for key in ordered for m in sets[key]})
-    member_ttls = dict(zip(members, _batched(client, 'ttl', members)))
-    keyed = any(protocol.alive(ttl) for ttl in member_ttls.values())
-    return {key: [(m, member_ttls[m] if keyed else set_ttls[key]) for m in sorted(sets[key])] for key in ordered}
 
 
 def read_rocky(client, topic=None):
@@ -206,9 +160,9 @@ def read_rocky(client, topic=None):
     behind a router proxy), ``publishers`` and ``routers`` (the proxies' own).
     Topics are ``<topic>`` and ``<topic>/<server>``, without the listener prefix.
     """
-    keys = _rocky_keys(client) if topic is None else [protocol.ROCKY_PREFIX + topic]
+    keys = protocol.rocky_keys(client) if topic is None else [protocol.ROCKY_PREFIX + topic]
     found = {'topics': {}, 'dealers': {}, 'publishers': [], 'routers': []}
-    for key, members in _rocky_sets(client, keys).items():
+    for key, members in protocol.rocky_sets(client, keys).items():
         if key == protocol.ROCKY_PUBLISHERS:
             for member, ttl in members:
                 publisher, _comma, router = member.partition(',')

@@ -178,6 +178,56 @@ def rocky_key(key):
     return listener, topic, server or None
 
 
+# Reading a layout: keys per SCAN page and commands per pipeline, which bound
+# memory and round trips on big clouds.
+SCAN_BATCH = 1000
+
+
+def pipelined(client, command, keys):
+    """One read COMMAND per key, SCAN_BATCH to a pipeline; errors come back as values."""
+    results = []
+    for start in range(0, len(keys), SCAN_BATCH):
+        pipe = client.pipeline(transaction=False)
+        for key in keys[start:start + SCAN_BATCH]:
+            getattr(pipe, command)(key)
+        results.extend(pipe.execute(raise_on_error=False))
+    return results
+
+
+def set_members(client, keys):
+    """``{key: members}`` of the keys that are sets; other key types are skipped."""
+    found = {}
+    for key, members in zip(keys, pipelined(client, 'smembers', keys)):
+        if isinstance(members, Exception):
+            if str(members).startswith('WRONGTYPE'):
+                continue
+            raise members
+        found[key] = members
+    return found
+
+
+def rocky_keys(client):
+    """Every registration key and proxy set of the Mitaka-Rocky layout that exists."""
+    keys = [k for listener in ROCKY_LISTENERS for k in client.scan_iter(match=listener + '/*', count=SCAN_BATCH)
+            if rocky_key(k)]
+    return keys + [k for k in (ROCKY_PUBLISHERS, ROCKY_ROUTERS) if client.exists(k)]
+
+
+def rocky_sets(client, keys):
+    """``{key: [(member, ttl), ...]}``, members sorted, ttl as the driver judges the member.
+
+    From Ocata on a member lives as long as its own key. When no member has a key,
+    Mitaka or Newton wrote the layout: members live as long as their set.
+    """
+    sets = set_members(client, keys)
+    ordered = sorted(sets)
+    set_ttls = dict(zip(ordered, pipelined(client, 'ttl', ordered)))
+    members = sorted({m for key in ordered for m in sets[key]})
+    member_ttls = dict(zip(members, pipelined(client, 'ttl', members)))
+    keyed = any(alive(ttl) for ttl in member_ttls.values())
+    return {key: [(m, member_ttls[m] if keyed else set_ttls[key]) for m in sorted(sets[key])] for key in ordered}
+
+
 def redis_client(*, host='127.0.0.1', port=DEFAULT_REDIS_PORT, password=None, username=None,
                  sentinel_hosts=None, sentinel_group=DEFAULT_SENTINEL_GROUP, sentinel_password=None,
                  timeout=5.0):

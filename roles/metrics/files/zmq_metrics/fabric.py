@@ -3,7 +3,7 @@
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
-from . import layout, protocol
+from . import protocol
 from .families import flag, labelled, single
 
 # Series per family kept; the rest are counted in zmq_endpoints_unreported.
@@ -91,7 +91,7 @@ def _proxy_families(proxies, reachable, expected):
 
 def families(client, cfg):
     """The fabric as this node sees it; raises redis.RedisError."""
-    sets = layout.read(client)
+    sets = protocol.rocky_sets(client, protocol.rocky_keys(client))
     own = own_rows(sets, {name for name in (cfg.address, cfg.host) if name})
     proxies = proxy_rows(sets)
     registered = sum(protocol.alive(ttl) for _t, _e, ttl, _r in own)

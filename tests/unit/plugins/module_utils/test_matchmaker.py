@@ -61,7 +61,7 @@ def test_read_kilo_one_topic_without_scan(fake_redis):
 
 
 def test_read_kilo_pipelines_in_batches(fake_redis, monkeypatch):
-    monkeypatch.setattr(mm, 'BATCH', 2)
+    monkeypatch.setattr(mm.protocol, 'SCAN_BATCH', 2)
     for i in range(5):
         fake_redis.kilo_register('t', f'h{i}', ttl=100 + i)
     topics = mm.read_kilo(fake_redis, 't')
