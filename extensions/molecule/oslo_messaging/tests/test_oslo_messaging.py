@@ -185,7 +185,12 @@ def test_dropins(host, unit, receiver, after):
     assert f.mode == 0o644
     lines = [line for line in f.content_string.splitlines() if line and not line.startswith("#")]
     wants = [f"Wants={RECEIVER}", f"After={RECEIVER}"] if receiver else []
-    assert lines == ["[Unit]"] + wants + [f"After={u}" for u in after]
+    # Rocky direct mode with Redis: the registration cleanup after any stop.
+    cleanup = [] if receiver else [
+        "[Service]",
+        "ExecStopPost=-+/usr/bin/python3 /usr/local/lib/zeromq-registration-cleanup/zmq-registration-cleanup"
+        f" /etc/zeromq-messaging/registrations/{unit}.json"]
+    assert lines == ["[Unit]"] + wants + [f"After={u}" for u in after] + cleanup
 
 
 def test_no_dropin_without_unit(host):

@@ -28,6 +28,9 @@ SENTINEL_URL = ("zmq+sentinel://" + ",".join(f":rocky-test-matchmaker@{n}:26379"
                 + "/oslo-messaging-zeromq")
 ADMIN = "--no-auth-warning --user admin --pass"
 ROOT = Path(__file__).resolve().parents[4]
+# The drop-in's registration cleanup (oslo_messaging_cleanup_registrations); test_dead_server.py proves it.
+CLEANUP = ("ExecStopPost=-+/usr/bin/python3 /usr/local/lib/zeromq-registration-cleanup/zmq-registration-cleanup"
+           " /etc/zeromq-messaging/registrations/rocky-demo.service.json")
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +91,7 @@ def test_servers_start_after_the_local_redis_not_a_receiver(nodes):
         dropin = nodes[name].file("/etc/systemd/system/rocky-demo.service.d/zeromq-messaging.conf").content_string
         local_redis = ["After=redis-server.service", "After=redis-sentinel.service"] if name in MATCHMAKERS else []
         assert [line for line in dropin.splitlines() if line and not line.startswith("#")] == [
-            "[Unit]", *local_redis], name
+            "[Unit]", *local_redis, "[Service]", CLEANUP], name
         show = nodes[name].check_output("systemctl show -p After -p Wants rocky-demo.service")
         props = dict(line.split("=", 1) for line in show.splitlines())
         assert set(u[6:] for u in local_redis) <= set(props["After"].split()), name
