@@ -36,7 +36,7 @@ ci_matrix="default:debian13 ring:debian11 redis:debian13 sentinel:debian12 recei
 release_images="debian11-mitaka debian11-rocky27 debian12-rocky debian12-queens"
 # Seconds each step took on a quiet 2-core machine (docs/tests.md): the longest start first.
 declare -A expected=([proxy]=330 [site]=470 [kilo]=345 [receiver]=260 [rocky]=300 [sentinel]=195
-  [oslo_messaging]=200 [default]=115 [redis]=70 [ring]=60 [releases]=200 [unit]=165 [integration]=150
+  [oslo_messaging]=200 [default]=115 [redis]=70 [ring]=60 [releases]=200 [unit]=25 [playbooks]=150 [integration]=150
   [receiver-suite]=60 [metrics-collector]=20 [sanity]=40 [collection-install]=40 [ansible-lint]=60)
 
 molecule=true
@@ -83,11 +83,12 @@ jobs=(
   "ruff|ruff|ruff check ."
   "changelog|changelog|antsibull-changelog lint"
   "role-docs|role-docs|python tools/role_docs.py --check"
-  # The unit tests are mostly ansible-playbook runs on localhost: one per core.
-  "unit|unit|python -m pytest -q -n 2 tests/unit"
+  "unit|unit|python -m pytest -q tests/unit"
   "receiver-suite|receiver-suite|python -m pytest -q tests/receiver"
   "metrics-collector|metrics-collector|python -m pytest -q tests/metrics"
-  "integration|integration|python -m pytest -q tests/integration"
+  # Role validation and the preflight: ansible-playbook runs on localhost, one per core.
+  "playbooks|playbooks|python -m pytest -q -n 2 tests/integration/roles tests/integration/playbooks"
+  "integration|integration|python -m pytest -q tests/integration/plugins"
   "sanity|sanity|tools/sanity.sh"
   "collection-install|collection-install|python -m pytest -q tests/collection"
   # The role's file and the collection's driver fixes in real 4.6.1, 5.35.6 and 8.1.4.

@@ -1,4 +1,4 @@
-"""Run a role's validation against localhost in check mode, without touching it."""
+"""Run a role's validation or a playbook against localhost in check mode, without touching it."""
 
 import json
 import os

@@ -7,7 +7,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir())
-PREFIX = re.compile(r"\b_?(" + "|".join(ROLES) + r")_[a-z0-9_]+")
+# Longest first: metrics_server_* is the metrics_server role's, not the metrics role's.
+PREFIX = re.compile(r"\b_?(" + "|".join(sorted(ROLES, key=len, reverse=True)) + r")_[a-z0-9_]+")
 
 
 @pytest.mark.parametrize("role", ROLES)
