@@ -1,13 +1,15 @@
 """benchmarks/deploy_bench.py --sizes 3,12,48 [--baseline REV] [--after REV]: site.yml by fabric size.
 
+(benchmarks/deploy_bench.py --sizes - --table DIR prints a run's table again from DIR/rows.json.)
+
 For each size N: N fresh hosts zmq-bench-<side>-1..N on the Docker network
 zmq-bench, an inventory of the lab's shape (inventory/lab: kilo, the Redis
 matchmaker on the first host, the demo consumer service on every node), then
 site.yml twice: the first deploy and the idempotent re-run. With --baseline
 REV, REV's site.yml (a git worktree of REV, its own lab group_vars) on a fresh
 set of hosts of the same size, in the same run; --after REV runs REV's instead of
-this working tree's (a tree others are editing); the two sides alternate which
-goes first from one size to the next. Hosts are removed after each size, and
+this working tree's (a tree others are editing). The two sides of a size run at
+the same time, each on hosts of its own. Hosts are removed after each size, and
 on any failure or interrupt.
 
 The hosts are the lab's systemd containers (zeromq-messaging/debian13 with the
@@ -21,8 +23,8 @@ mirror, not on the fabric's size); it writes, enables and starts everything else
 itself.
 
 Per size and run it prints wall time, controller CPU (user+system of
-ansible-playbook and every process it waited for, docker exec included:
-getrusage(RUSAGE_CHILDREN) around the run), task results per host, module calls
+ansible-playbook and every process it waited for, its forks and the docker exec
+clients included: the rusage os.wait4 returns for it), task results per host, module calls
 per host (and on the busiest host), each with its ratio to the 3-host run of the
 same side and run; then the tasks whose module calls per host or seconds per
 host grow the most from the smallest to the largest size.
@@ -30,7 +32,6 @@ host grow the most from the smallest to the largest size.
 
 import json
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -95,6 +96,8 @@ FLOOR = """
       ansible.builtin.setup:
 """ + "".join(f"    - name: Call {n}\n      ansible.builtin.ping:\n" for n in range(2, FLOOR_CALLS + 1))
 CREATED = set()
+# Process groups of the ansible-playbook runs under way, killed on an interrupt.
+RUNNING = set()
 
 
 def docker(*args, timeout=300, check=True):
@@ -120,9 +123,16 @@ def seed_image():
     CREATED.discard(name)
 
 
+def check_inotify(hosts):
+    """Each systemd container takes inotify instances; past the limit (128 by default) systemd exits at boot."""
+    limit = int(Path("/proc/sys/fs/inotify/max_user_instances").read_text())
+    if limit < 8 * hosts:
+        sys.exit(f"fs.inotify.max_user_instances is {limit}: {hosts} systemd containers need more (systemd"
+                 f" exits at boot without them). Raise it: sysctl -w fs.inotify.max_user_instances={16 * hosts}")
+
+
 def start_hosts(names):
     """Start NAMES as systemd containers and wait until systemd has booted in each."""
-    docker("network", "create", NETWORK, check=False)
     for name in names:
         docker("rm", "-f", name, check=False)
         CREATED.add(name)
@@ -166,27 +176,38 @@ def inventory(tree, workdir, side, names):
 
 
 def run_site(tree, inv, secrets_file, workdir, label, *, playbook="playbooks/site.yml"):
-    """site.yml on INV from TREE: (wall s, controller CPU s, counts from the callback, recap changed)."""
+    """site.yml on INV from TREE: (wall s, controller CPU s, counts from the callback, recap changed).
+
+    The CPU is this ansible-playbook's and its waited-for descendants' (os.wait4's
+    rusage of the child), so the two sides running at once are told apart.
+    """
     count = Path(workdir) / f"count-{label}.json"
+    log = Path(workdir) / f"log-{label}.txt"
     plugins = Path(__file__).resolve().parent
     run_env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
                    ANSIBLE_COLLECTIONS_PATH=str(tree / ".cache" / "collections"),
                    ANSIBLE_CALLBACK_PLUGINS=str(plugins), ANSIBLE_CALLBACKS_ENABLED="deploy_bench_count",
                    DEPLOY_BENCH_COUNT=str(count), ANSIBLE_FORCE_COLOR="0")
     cmd = ["ansible-playbook", "-i", str(inv), "-e", f"@{secrets_file}", playbook]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    proc = subprocess.run(cmd, cwd=tree, env=run_env, capture_output=True, text=True, check=False,
-                          timeout=PLAYBOOK_TIMEOUT)
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=tree, env=run_env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        RUNNING.add(proc.pid)
+        timer = threading.Timer(PLAYBOOK_TIMEOUT, os.killpg, (proc.pid, signal.SIGKILL))
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+            RUNNING.discard(proc.pid)
+        proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    (Path(workdir) / f"log-{label}.txt").write_text(proc.stdout + proc.stderr)
+    output = log.read_text()
     if proc.returncode:
-        raise RuntimeError(f"{label}: {' '.join(cmd)} failed (log in {workdir}):\n"
-                           f"{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    changed = sum(int(line.split("changed=")[1].split()[0]) for line in proc.stdout.splitlines() if "changed=" in line)
-    return wall, cpu, json.loads(count.read_text()), changed
+        raise RuntimeError(f"{label}: {' '.join(cmd)} failed ({proc.returncode}, log {log}):\n{output[-3000:]}")
+    changed = sum(int(line.split("changed=")[1].split()[0]) for line in output.splitlines() if "changed=" in line)
+    return wall, usage.ru_utime + usage.ru_stime, json.loads(count.read_text()), changed
 
 
 def row(size, wall, cpu, counts, changed):
@@ -199,22 +220,39 @@ def row(size, wall, cpu, counts, changed):
 
 
 def print_table(rows, sides):
-    head = (f"{'side':<14}{'run':<8}{'hosts':>6}{'wall s':>9}{'x3':>6}{'CPU s':>8}{'x3':>6}{'CPU s/host':>11}"
+    head = (f"{'side':<16}{'run':<8}{'hosts':>6}{'wall s':>9}{'x3':>6}{'CPU s':>8}{'x3':>6}{'CPU s/host':>11}"
             f"{'x3':>6}{'results/host':>13}{'x3':>6}{'calls/host':>11}{'x3':>6}{'max calls':>10}{'changed':>8}")
     print(head)
     print("-" * len(head))
     for side in sides:
         for run in ("first", "re-run", "floor"):
-            mine = [r for r in rows if r["side"] == side and r["run"] == run]
+            mine = sorted((r for r in rows if r["side"] == side and r["run"] == run), key=lambda r: r["size"])
             if not mine:
                 continue
             ref = min(mine, key=lambda r: r["size"])
             for r in mine:
-                print(f"{side:<14}{run:<8}{r['size']:>6}{r['wall']:>9.1f}{r['wall'] / ref['wall']:>6.2f}"
+                print(f"{side:<16}{run:<8}{r['size']:>6}{r['wall']:>9.1f}{r['wall'] / ref['wall']:>6.2f}"
                       f"{r['cpu']:>8.1f}{r['cpu'] / ref['cpu']:>6.2f}{r['cpu'] / r['size']:>11.2f}"
                       f"{(r['cpu'] / r['size']) / (ref['cpu'] / ref['size']):>6.2f}"
                       f"{r['results']:>13.1f}{r['results'] / ref['results']:>6.2f}"
                       f"{r['calls']:>11.1f}{r['calls'] / ref['calls']:>6.2f}{r['max_calls']:>10}{r['changed']:>8}")
+
+
+def print_markdown(rows, sides):
+    """The table as Markdown, for docs/performance.md."""
+    print("| side | run | hosts | wall s | ×3 | CPU s | ×3 | CPU s/host | ×3 | results/host | ×3 | calls/host | ×3"
+          " | max calls | changed |")
+    print("|---|---|" + "---:|" * 13)
+    for side in sides:
+        for run in ("first", "re-run", "floor"):
+            mine = sorted((r for r in rows if r["side"] == side and r["run"] == run), key=lambda r: r["size"])
+            for r in mine:
+                ref = mine[0]
+                print(f"| {side} | {run} | {r['size']} | {r['wall']:.1f} | {r['wall'] / ref['wall']:.2f}"
+                      f" | {r['cpu']:.1f} | {r['cpu'] / ref['cpu']:.2f} | {r['cpu'] / r['size']:.2f}"
+                      f" | {(r['cpu'] / r['size']) / (ref['cpu'] / ref['size']):.2f}"
+                      f" | {r['results']:.1f} | {r['results'] / ref['results']:.2f}"
+                      f" | {r['calls']:.1f} | {r['calls'] / ref['calls']:.2f} | {r['max_calls']} | {r['changed']} |")
 
 
 def print_growth(rows, sides):
@@ -252,6 +290,33 @@ def worktree(rev, workdir, name):
     return tree
 
 
+def measure_side(side, size, tree, workdir, secrets_file, rows, floor):  # noqa: PLR0913, PLR0917
+    """SIDE's first deploy and re-run on SIZE fresh hosts (and the floor play), appended to ROWS."""
+    tag = "b" if side.startswith("before") else "a"
+    names = [f"zmq-bench-{tag}-{n}" for n in range(1, size + 1)]
+    try:
+        start_hosts(names)
+        inv = inventory(tree, workdir, tag, names)
+        for run in ("first", "re-run"):
+            result = run_site(tree, inv, secrets_file, workdir, f"{tag}-{size}-{run}")
+            rows.append(dict(row(size, *result), side=side, run=run))
+            (Path(workdir) / "rows.json").write_text(json.dumps(rows))
+            print(f"{side} {run} {size} hosts: {result[0]:.1f} s wall, {result[1]:.1f} s CPU,"
+                  f" changed={result[3]}", file=sys.stderr, flush=True)
+        if floor and tag == "a":
+            path = Path(workdir) / "floor.yml"
+            path.write_text(FLOOR)
+            result = run_site(tree, inv, secrets_file, workdir, f"floor-{size}", playbook=str(path))
+            rows.append(dict(row(size, *result), side=side, run="floor"))
+            print(f"floor {size} hosts: {result[0]:.1f} s wall, {result[1]:.1f} s CPU", file=sys.stderr, flush=True)
+    except (RuntimeError, subprocess.SubprocessError) as error:
+        # The other sizes still say something: the table shows what was measured.
+        print(f"{side} {size} hosts: {error}", file=sys.stderr, flush=True)
+        rows.append({"side": side, "size": size, "run": "error", "error": str(error)[:200]})
+    finally:
+        remove_hosts(names)
+
+
 def short(rev):
     return subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True,
                           check=True).stdout.strip()
@@ -262,6 +327,15 @@ def stop(signum, frame):
 
 
 def main(argv):
+    if "--table" in argv:
+        # The table again from a run's rows.json (also an interrupted run's: what it measured).
+        rows = json.loads((Path(argv[argv.index("--table") + 1]) / "rows.json").read_text())
+        sides = list(dict.fromkeys(r["side"] for r in rows if r["run"] != "error"))
+        print_table(rows, sides)
+        print_growth(rows, sides)
+        print()
+        print_markdown(rows, sides)
+        return 0
     sizes = [int(n) for n in argv[argv.index("--sizes") + 1].split(",")]
     rev = argv[argv.index("--baseline") + 1] if "--baseline" in argv else None
     after_rev = argv[argv.index("--after") + 1] if "--after" in argv else None
@@ -274,39 +348,33 @@ def main(argv):
     rows = []
     base = after = None
     status = 0
+    check_inotify(len(sides) * max(sizes))
     try:
         seed_image()
         base = worktree(rev, workdir, "before") if rev else None
         after = worktree(after_rev, workdir, "after") if after_rev else None
-        for index, size in enumerate(sizes):
-            order = sides if index % 2 == 0 else list(reversed(sides))
-            for side in order:
-                tree = base if side.startswith("before") else after or ROOT
-                tag = "b" if side.startswith("before") else "a"
-                names = [f"zmq-bench-{tag}-{n}" for n in range(1, size + 1)]
-                try:
-                    start_hosts(names)
-                    inv = inventory(tree, workdir, tag, names)
-                    for run in ("first", "re-run"):
-                        label = f"{tag}-{size}-{run}"
-                        result = run_site(tree, inv, secrets_file, workdir, label)
-                        rows.append(dict(row(size, *result), side=side, run=run))
-                        (Path(workdir) / "rows.json").write_text(json.dumps(rows))
-                        print(f"{side} {run} {size} hosts: {result[0]:.1f} s wall, {result[1]:.1f} s CPU,"
-                              f" changed={result[3]}", file=sys.stderr, flush=True)
-                    if tag == "a" and size == min(sizes):
-                        floor = Path(workdir) / "floor.yml"
-                        floor.write_text(FLOOR)
-                        result = run_site(tree, inv, secrets_file, workdir, f"floor-{size}", playbook=str(floor))
-                        rows.append(dict(row(size, *result), side=side, run="floor"))
-                        print(f"floor {size} hosts: {result[0]:.1f} s wall, {result[1]:.1f} s CPU", file=sys.stderr)
-                except (RuntimeError, subprocess.TimeoutExpired) as error:
-                    # The other sizes still say something: the table shows what was measured.
-                    print(f"{side} {size} hosts: {error}", file=sys.stderr, flush=True)
-                    status = 1
-                finally:
-                    remove_hosts(names)
+        # Once, before the sides start: two concurrent creates make two networks of one name.
+        docker("network", "create", NETWORK)
+        trees = {side: (base if side.startswith("before") else after or ROOT) for side in sides}
+        for size in sizes:
+            # Both sides at once, each on hosts of its own: the machine's load, whatever it is, is
+            # the same for both (a shared machine's load moves a lot between runs made one after the other).
+            threads = [threading.Thread(target=measure_side, args=(side, size, trees[side], workdir, secrets_file,
+                                                                  rows, size == min(sizes)))
+                       for side in sides]
+            for thread in threads:
+                thread.daemon = True  # an interrupt ends the run, not only the main thread
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            status = status or int(any(r.get("error") for r in rows))
     finally:
+        for pid in list(RUNNING):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         remove_hosts(list(CREATED))
         docker("network", "rm", NETWORK, check=False)
         for tree in (base, after):
