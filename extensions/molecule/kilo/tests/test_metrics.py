@@ -7,6 +7,7 @@ alert firing after its `for:`, and the alert rules' promtool unit tests.
 """
 
 import json
+import re
 import subprocess
 import time
 import urllib.parse
@@ -106,6 +107,18 @@ def test_redis_through_its_exporter(api, matchmaker):
         # The ring has no Redis to watch: the job is gone from the configuration.
         assert "zeromq_redis" not in targets
     assert "zeromq_node" in targets
+
+
+def test_the_exporters_are_open_to_the_prometheus_host_only(nodes):
+    """zmq-kilo-1 runs ufw (default deny): the metrics rule lets only the scraper in."""
+    status = nodes["zmq-kilo-1"].check_output("LC_ALL=C ufw status")
+    address = nodes[PROMETHEUS].check_output("hostname -I").split()[0]
+    metrics = re.findall(r"^(\S+)\s+ALLOW\s+(\S+)\s+# zeromq.messaging metrics$", status, re.M)
+    assert metrics == [("9100,9121/tcp", address)], status
+    connect = "python3 -c 'import socket; socket.create_connection((\"zmq-kilo-1\", 9100), 3).close()'"
+    assert nodes[PROMETHEUS].run(connect).rc == 0
+    # A fabric node that is no scraper: dropped.
+    assert nodes["zmq-kilo-2"].run(connect).rc != 0
 
 
 def test_the_deployments_probes_are_no_refusals(api):
