@@ -25,17 +25,16 @@ scenarios=(default ring redis sentinel receiver oslo_messaging site)
 distros=(debian11 debian12 debian13 ubuntu2204 ubuntu2404 rockylinux8 rockylinux9)
 # The real-service scenarios run on their own images (tools/<name>/ on a base).
 real_services="kilo:debian11-kilo rocky:debian12-rocky proxy:debian12-rocky"
-# Every scenario once but proxy, every Debian release at least once (libzmq and
-# the receiver on Debian 11's Python 3.9 and pyzmq 20 in the kilo scenario), and
-# the registry-only distros reported as not run. proxy is left to --full and
-# MOLECULE_MATRIX: a fresh client's call through the proxies can be lost (the
-# driver's open race, docs/mitaka-rocky.md), even with the machine to itself.
+# Every scenario once, every Debian release at least once (libzmq and the receiver
+# on Debian 11's Python 3.9 and pyzmq 20 in the kilo scenario), and the
+# registry-only distros reported as not run.
 ci_matrix="default:debian13 ring:debian11 redis:debian13 sentinel:debian12 receiver:debian13
-  oslo_messaging:debian13 site:debian12 kilo:debian11-kilo rocky:debian12-rocky default:ubuntu2404 default:rockylinux9"
+  oslo_messaging:debian13 site:debian12 kilo:debian11-kilo rocky:debian12-rocky proxy:debian12-rocky
+  default:ubuntu2404 default:rockylinux9"
 # The images tests/releases runs (stock oslo.messaging 4.6.1, 5.35.6, 8.1.4 on 2.7 and 3.11).
 release_images="debian11-mitaka debian11-rocky27 debian12-rocky debian12-queens"
 # Seconds each step took on a quiet 2-core machine (docs/tests.md): the longest start first.
-declare -A expected=([proxy]=330 [site]=470 [kilo]=520 [receiver]=260 [rocky]=420 [sentinel]=195
+declare -A expected=([proxy]=300 [site]=470 [kilo]=520 [receiver]=260 [rocky]=420 [sentinel]=195
   [oslo_messaging]=200 [default]=115 [redis]=70 [ring]=60 [releases]=200 [unit]=25 [playbooks]=150 [integration]=150
   [receiver-suite]=60 [metrics-collector]=20 [sanity]=40 [collection-install]=40 [ansible-lint]=60)
 
@@ -136,29 +135,16 @@ finish_job() {  # finish_job PID STATUS
   unset "running[$1]" "began[$1]" "running_group[$1]"
 }
 
-# Steps that run with nothing beside them, last: behind the proxies a fresh client's
-# first call can be lost on a loaded machine (docs/mitaka-rocky.md, "Fresh clients").
-alone=" proxy "
-is_alone() { local rest=${1#*|}; [[ $alone == *" ${rest%%|*} "* ]]; }
-mapfile -t jobs < <(for job in "${jobs[@]}"; do is_alone "$job" && echo 1 || echo 0; echo "$job"; done \
-  | paste -d$'\t' - - | sort -s -t$'\t' -k1,1n | cut -f2-)
-
 wall=$SECONDS
 queue=("${jobs[@]}")
-exclusive=false
 while ((${#queue[@]} || ${#running[@]})); do
-  # Start the first queued job (the longest) whose group is not running, while a slot is free;
-  # a step that runs alone waits for the others and keeps the machine to itself.
+  # Start the first queued job (the longest) whose group is not running, while a slot is free.
   started=true
-  while $started && ! $exclusive && ((${#running[@]} < max)); do
+  while $started && ((${#running[@]} < max)); do
     started=false
     for i in "${!queue[@]}"; do
       rest=${queue[$i]#*|}
       [[ " ${running_group[*]} " == *" ${rest%%|*} "* ]] && continue
-      if is_alone "${queue[$i]}"; then
-        ((${#running[@]} == 0)) || continue
-        exclusive=true
-      fi
       start_job "${queue[$i]}"
       unset "queue[$i]"
       queue=("${queue[@]}")
@@ -168,7 +154,6 @@ while ((${#queue[@]} || ${#running[@]})); do
   done
   wait -n -p done_pid "${!running[@]}"
   finish_job "$done_pid" $?
-  ((${#running[@]})) || exclusive=false
 done
 
 echo

@@ -252,6 +252,71 @@ DEFECTS = (
         ),
     },
     {
+        'id': 'proxy_first_send_before_connections',
+        'releases': ('5.11.0', '9.0.0'),
+        'python': ('2', '4'),
+        'file': '_drivers/zmq_driver/client/zmq_sockets_manager.py',
+        'breaks': ('use_router_proxy with more than one proxy: the first calls of a new client process '
+                   '(and the first requests to a new server) are lost now and then, with no log line: '
+                   'the reply comes back through a proxy the process is not connected to yet'),
+        'why': ('get_socket_to_publishers and get_socket_to_routers connect to every proxy and return '
+                'at once; libzmq makes the connections in the background and, with zmq_immediate, the '
+                'first send leaves through the first one ready. The server answers through its DEALER '
+                'to every proxy backend, round robin, and a proxy hands the reply to the client by '
+                'identity only if that client is connected to it, else drops it. The fix waits (at most '
+                '5 s) until every new connection has finished its handshake or been refused, with a '
+                'socket monitor; the next connection updates are unchanged.'),
+        'edits': (
+            (
+                'zmq = zmq_async.import_zmq()\n',
+                'zmq = zmq_async.import_zmq()\n'
+                '\n'
+                '\n'
+                'def _connect_all(socket, hosts, timeout=5.0):\n'
+                '    """Connect SOCKET to HOSTS; return once each is ready or refused (TIMEOUT s at most).\n'
+                '\n'
+                '    zeromq.messaging fix proxy_first_send_before_connections: a reply comes back\n'
+                '    through any proxy, and a proxy this socket is not connected to yet drops it.\n'
+                '    """\n'
+                '    import time\n'
+                '    from zmq.utils import monitor\n'
+                "    ready = getattr(zmq, 'EVENT_HANDSHAKE_SUCCEEDED', None)\n"
+                '    if ready is None or zmq.zmq_version_info() < (4, 3):\n'
+                '        ready = zmq.EVENT_CONNECTED\n'
+                '    watch = socket.handle.get_monitor_socket(ready | zmq.EVENT_CONNECT_RETRIED)\n'
+                '    try:\n'
+                '        before = len(socket.connections)\n'
+                '        for host in hosts:\n'
+                '            socket.connect_to_host(host)\n'
+                '        settled = set()\n'
+                '        deadline = time.time() + timeout\n'
+                '        while len(settled) < len(socket.connections) - before:\n'
+                '            left = deadline - time.time()\n'
+                '            if left <= 0 or not watch.poll(int(left * 1000) + 1):\n'
+                '                break\n'
+                "            settled.add(monitor.recv_monitor_message(watch)['endpoint'])\n"
+                '    finally:\n'
+                '        socket.handle.disable_monitor()\n'
+                '        watch.close()\n',
+            ),
+            (
+                '        for pub_address, fe_router_address in publishers:\n'
+                '            self.socket_to_publishers.connect_to_host(fe_router_address)\n',
+                '        _connect_all(self.socket_to_publishers,\n'
+                '                     [fe_router for _pub, fe_router in publishers])\n',
+            ),
+            (
+                '        for be_router_address in routers:\n'
+                '            self.socket_to_routers.connect_to_host(be_router_address)\n',
+                '        _connect_all(self.socket_to_routers, routers)\n',
+            ),
+        ),
+        'digests': (
+            '62a5c0eeab6010044e95811c1739ef30b353a2cf3b2252c385b2a7769d2a4679',  # 5.11.0 to 5.16.0
+            '70c7b2af7a291dc1ee62e69888805ab2d912ed69b3a523a92ddfb5b27c525e39',  # 5.17.0 to 8.1.4, ocata- to rocky-eol
+        ),
+    },
+    {
         'id': 'py3_kilo_redis_member_bytes_topic',
         'releases': ('1.8.0', '2.6.0'),
         'python': ('3.0', '4'),
