@@ -145,6 +145,14 @@ def oslo_messaging_settings(fabric):
             'has': has, 'lacks': [name for name in ROCKY_FEATURES if name not in has]}
 
 
+def matchmaker_url(fabric):
+    """The matchmaker URL with its password, as Mitaka-Rocky services (5.2.0 on) and the proxies read it."""
+    try:
+        return transport_url(fabric, ('url_credentials',))
+    except KeyError as exc:
+        raise AnsibleFilterError(f'matchmaker_url: the input lacks {exc}') from exc
+
+
 class FilterModule:
     def filters(self):
-        return {'oslo_messaging_settings': oslo_messaging_settings}
+        return {'oslo_messaging_settings': oslo_messaging_settings, 'matchmaker_url': matchmaker_url}

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_collections.zeromq.messaging.plugins.filter.host_port import host_port
 from ansible_collections.zeromq.messaging.plugins.filter.oslo_messaging_settings import (
+    matchmaker_url,
     oslo_messaging_settings,
     rocky_has,
 )
@@ -117,6 +119,20 @@ def test_rocky_urls_quote_the_password_and_bracket_ipv6():
     plan = oslo_messaging_settings(fabric(zeromq_flavour="rocky", zeromq_matchmaker="sentinel"))
     assert written(plan)["DEFAULT"]["transport_url"] == \
         "zmq+sentinel://:pw@10.0.0.11:26379,:pw@10.0.0.12:26379/oslo-messaging-zeromq"
+
+
+@pytest.mark.parametrize("matchmaker", ["redis", "sentinel"])
+def test_the_proxies_url_is_the_services_url(matchmaker):
+    settings = fabric(zeromq_flavour="rocky", zeromq_matchmaker=matchmaker, zeromq_redis_host="fd00::2",
+                      zeromq_redis_password="p/w@:x")
+    assert matchmaker_url(settings) == written(oslo_messaging_settings(settings))["DEFAULT"]["transport_url"]
+    with pytest.raises(Exception, match="matchmaker_url: the input lacks 'zeromq_matchmaker'"):
+        matchmaker_url({})
+
+
+def test_host_port_brackets_ipv6_only():
+    assert host_port("fd00::2", "6379") == "[fd00::2]:6379"
+    assert host_port("mm1", 6379) == "mm1:6379"
 
 
 def test_a_missing_input_is_named():
