@@ -8,19 +8,12 @@ import json
 import subprocess
 
 import pytest
-import testinfra
 
 SERVERS = ["zmq-kilo-1", "zmq-kilo-2"]
 CLIENT = "zmq-kilo-3"
 
 SERVER_CONF = "/etc/kilo-rpc/kilo-rpc.conf"
 CLIENT_CONF = "/etc/kilo-client/kilo-client.conf"
-
-
-@pytest.fixture(scope="module")
-def nodes():
-    # docker exec, not one Ansible run per command: the proofs run many commands.
-    return {n: testinfra.get_host(f"docker://{n}") for n in [*SERVERS, CLIENT]}
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import testinfra
 
 SERVERS = ["zmq-kilo-1", "zmq-kilo-2"]
 CLIENT = "zmq-kilo-3"
@@ -28,11 +27,6 @@ SCRAPE = 5
 # A sample Prometheus holds is at most a collection and a scrape old.
 FRESH = 4 * SCRAPE
 RULES_TEST = Path(__file__).resolve().parents[4] / "tests" / "prometheus" / "zeromq-alerts.test.yml"
-
-
-@pytest.fixture(scope="module")
-def nodes():
-    return {n: testinfra.get_host(f"docker://{n}") for n in NODES}
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,6 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-import testinfra
-
 SERVERS = ["zmq-proxy-1", "zmq-proxy-2"]
 CLIENT = "zmq-proxy-3"
 NODES = [*SERVERS, CLIENT]
@@ -29,11 +26,6 @@ PROXY = "oslo-messaging-zmq-proxy"
 RECORD = "/var/lib/rocky-demo/received.jsonl"
 CLIENT_CMD = ["runuser", "-u", "rocky-client", "--", "rocky-rpc-client",
               "--config-file", "/etc/rocky-client/rocky-client.conf"]
-
-
-@pytest.fixture(scope="module")
-def nodes():
-    return {n: testinfra.get_host(f"docker://{n}") for n in NODES}
 
 
 def client(nodes, *args):

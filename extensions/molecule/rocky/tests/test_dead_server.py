@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import pytest
-import testinfra
 
 MATCHMAKERS = ["zmq-rocky-1", "zmq-rocky-2", "zmq-rocky-3"]
 SURVIVOR, VICTIM, THIRD = "zmq-rocky-1", "zmq-rocky-2", "zmq-rocky-4"
@@ -70,11 +69,6 @@ while time.time() - start < seconds:
         transport = None
 print(json.dumps(calls))
 '''
-
-
-@pytest.fixture(scope="module")
-def nodes():
-    return {n: testinfra.get_host(f"docker://{n}") for n in NODES}
 
 
 def redis(nodes, *command):

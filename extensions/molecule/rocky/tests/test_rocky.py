@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import testinfra
 
 MATCHMAKERS = ["zmq-rocky-1", "zmq-rocky-2", "zmq-rocky-3"]
 PY27 = "zmq-rocky-4"
@@ -31,12 +30,6 @@ ROOT = Path(__file__).resolve().parents[4]
 # The drop-in's registration cleanup (oslo_messaging_cleanup_registrations); test_dead_server.py proves it.
 CLEANUP = ("ExecStopPost=-+/usr/bin/python3 /usr/local/lib/zeromq-registration-cleanup/zmq-registration-cleanup"
            " /etc/zeromq-messaging/registrations/rocky-demo.service.json")
-
-
-@pytest.fixture(scope="module")
-def nodes():
-    # docker exec, not Ansible: a command takes milliseconds instead of seconds.
-    return {n: testinfra.get_host(f"docker://{n}") for n in NODES}
 
 
 def client(nodes, *args):
