@@ -21,7 +21,8 @@ testinfra_hosts = ["zmq-recv-1"]
 FLOOD = f"""
 import sys, zmq
 mode, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = zmq.Context().socket(zmq.PUSH)
+c = zmq.Context()
+s = c.socket(zmq.PUSH)
 s.sndtimeo = 20000
 s.linger = 5000
 s.connect('tcp://{TARGET}:9501')
@@ -30,6 +31,7 @@ for n in range(count):
     topic = (f'flood-{{n}}' if mode == 'topics' else 'nobody-consumes').encode()
     s.send_multipart([b'0', topic, b'cast', payload])
 s.close()
+c.term()  # waits for the queued frames (linger); pyzmq does not at interpreter exit
 """
 
 
@@ -99,8 +101,9 @@ def test_flood_leaves_the_receiver_serving(hosts, stats, attack, args):
 def test_outsider_is_refused_and_counted(hosts, stats):
     before = stats()["rejections"]["refused_peer"]
     outsider = hosts["zmq-recv-outsider"]
-    script = (f"import zmq; s = zmq.Context().socket(zmq.PUSH); s.linger = 1000; s.connect('tcp://{TARGET}:9501'); "
-              "s.send_multipart([b'0', b'compute.zmq-recv-2', b'cast', b'{}']); s.close()")
+    script = (f"import zmq; c = zmq.Context(); s = c.socket(zmq.PUSH); s.linger = 1000; "
+              f"s.connect('tcp://{TARGET}:9501'); s.send_multipart([b'0', b'compute.zmq-recv-2', b'cast', b'{{}}']); "
+              "s.close(); c.term()")
     outsider.run_expect([0], f'python3 -c "{script}"')
     for _ in range(40):
         refused = stats()["rejections"]["refused_peer"]
