@@ -95,9 +95,19 @@ class FakeHost:
             if not self.ufw:
                 return 0, UFW_NONE, ''
             return 0, UFW_NONE.splitlines()[0] + '\n' + ''.join(f"{line}\n" for line in self.ufw), ''
+        if rest[0] == 'delete':
+            return self.delete_ufw(rest[1:])
         assert rest[0] == 'allow' and rest[-2] == 'comment', rest
         self.ufw.append('ufw ' + ' '.join(rest[:-1]) + f" '{rest[-1]}'")
         return 0, 'Rule added\n', ''
+
+    def delete_ufw(self, rule):
+        # ufw 0.36 deletes a rule given without its comment; one it does not hold is reported, with exit status 0.
+        for line in self.ufw:
+            if line.split(" comment '")[0] == 'ufw ' + ' '.join(rule):
+                self.ufw.remove(line)
+                return 0, 'Rule deleted\n', ''
+        return 0, 'Could not delete non-existent rule\n', ''
 
     def run_firewall_cmd(self, rest):
         if rest == ['--state']:
@@ -107,8 +117,12 @@ class FakeHost:
         if rest == ['--list-rich-rules']:
             return 0, ''.join(f"{rule}\n" for rule in self.firewalld[config]), ''
         for arg in rest:
-            assert arg.startswith('--add-rich-rule='), rest
-            self.firewalld[config].append(arg.split('=', 1)[1])
+            option, rule = arg.split('=', 1)
+            assert option in ('--add-rich-rule', '--remove-rich-rule'), rest
+            if option == '--add-rich-rule':
+                self.firewalld[config].append(rule)
+            else:
+                self.firewalld[config].remove(rule)
         return 0, 'success\n', ''
 
 
@@ -136,7 +150,7 @@ def test_documentation_matches_argument_spec(module_spec, compare_doc):
     assert compare_doc(fw, spec['argument_spec']) == []
     assert spec['supports_check_mode'] is True
     assert isinstance(yaml.safe_load(fw.EXAMPLES), list)
-    assert set(yaml.safe_load(fw.RETURN)) == {'backend', 'added'}
+    assert set(yaml.safe_load(fw.RETURN)) == {'backend', 'added', 'removed'}
 
 
 # Input
@@ -184,6 +198,7 @@ def test_bad_input_names_the_option_and_the_value(run_module, host, args, messag
 def test_ufw_show_added_is_parsed_into_the_rules_of_the_module_shape():
     texts, parsed = fw.parse_ufw_added(UFW_SHOW_ADDED)
     assert texts == [line[4:] for line in UFW_SHOW_ADDED.splitlines()[1:]]
+    assert [rule.pop('text') for rule in parsed] == [texts[index] for index in (0, 1, 4, 5, 6, 12, 13, 14, 15)]
     assert parsed == [
         dict(action='allow', source='10.0.0.0/24', ports=[(49153, 65535)],
              comment='zeromq.messaging oslo.messaging direct mode'),
@@ -266,7 +281,7 @@ def test_ufw_adds_the_missing_rules_with_one_ufw_call_each_then_nothing(run_modu
     # 10.0.0.0/24 has them in its rule with the comment; 192.0.2.7's 9501 without comment is not the module's.
     added = [f"allow from 192.0.2.7 to any port 6379,9501,26379 proto tcp comment '{COMMENT}'",
              f"allow from 2001:db8::/64 to any port 6379,9501,26379 proto tcp comment '{COMMENT}'"]
-    assert result == dict(changed=True, backend='ufw', added=added)
+    assert result == dict(changed=True, backend='ufw', added=added, removed=[])
     assert fake.commands == [
         ['/usr/sbin/ufw', 'status'],
         ['/usr/sbin/ufw', 'show', 'added'],
@@ -278,7 +293,7 @@ def test_ufw_adds_the_missing_rules_with_one_ufw_call_each_then_nothing(run_modu
     fake.commands.clear()
     failed, result = rules(run_module, sources=['10.0.0.0/24', '192.0.2.7', '2001:db8::/64'],
                            ports=['26379', '9501', '6379'])
-    assert (failed, result) == (False, dict(changed=False, backend='ufw', added=[]))
+    assert (failed, result) == (False, dict(changed=False, backend='ufw', added=[], removed=[]))
     assert fake.commands == [['/usr/sbin/ufw', 'status'], ['/usr/sbin/ufw', 'show', 'added']]
 
 
@@ -288,7 +303,7 @@ def test_ufw_check_and_diff_mode_read_and_add_nothing(run_module, host):
     assert not failed, result
     added = [f"allow from 10.0.0.0/24 to any port 9501 proto tcp comment '{COMMENT}'",
              f"allow from 10.0.1.0/24 to any port 9501 proto tcp comment '{COMMENT}'"]
-    assert result == dict(changed=True, backend='ufw', added=added, diff=dict(
+    assert result == dict(changed=True, backend='ufw', added=added, removed=[], diff=dict(
         before_header='ufw show added', after_header='ufw show added',
         before='allow 80/tcp\n', after='allow 80/tcp\n' + ''.join(f"{rule}\n" for rule in added)))
     assert fake.commands == [['/usr/sbin/ufw', 'status'], ['/usr/sbin/ufw', 'show', 'added']]
@@ -308,6 +323,142 @@ def test_backend_ufw_works_while_ufw_is_inactive(run_module, host):
     assert not failed and result['backend'] == 'ufw' and result['changed'], result
     assert ['/usr/sbin/ufw', 'status'] not in fake.commands
     assert not any(args[0].endswith('firewall-cmd') for args in fake.commands)
+
+
+# ufw, state: absent
+
+@pytest.mark.parametrize(('ports', 'removed', 'expected'), [
+    ([(6379, 6379), (9501, 9501), (26379, 26379)], [(9501, 9501)], [(6379, 6379), (26379, 26379)]),
+    ([(9500, 9510)], [(9501, 9501)], [(9500, 9500), (9502, 9510)]),
+    ([(9500, 9510)], [(9490, 9500), (9509, 9520)], [(9501, 9508)]),
+    ([(9500, 9510), (9600, 9600)], [(9500, 9504), (9505, 9510)], [(9600, 9600)]),
+    ([(50001, 50003), (60000, 60000)], [(49153, 65535)], []),
+    ([(22, 22), (80, 80)], [(9501, 9501)], [(22, 22), (80, 80)]),
+])
+def test_remaining_ports_cut_ranges_around_the_ports_removed(ports, removed, expected):
+    assert fw.remaining_ports(ports, removed) == expected
+
+
+def test_ufw_removal_deletes_only_the_module_rules_of_the_sources_and_ports():
+    _texts, parsed = fw.parse_ufw_added(UFW_SHOW_ADDED)
+    sources, ports, _ = fw.validate(['10.0.0.0/24', '192.0.2.7', '2001:db8::/64', '10.0.0.4', '10.7.0.1'],
+                                    ['1000', '6379', '9501', '26379', '50001-50003'], COMMENT)
+    doomed, plan = fw.ufw_removal_plan(sources, ports, COMMENT, parsed)
+    # Its ports are all asked for: deleted, nothing to add back.
+    assert [rule['text'] for rule in doomed] == [
+        f"allow from 10.0.0.0/24 to any port 1000,6379,9501,26379,50001:50003 proto tcp comment '{COMMENT}'"]
+    assert plan == []
+    # Kept: the same source's rule of another comment (its range holds 50001-50003), a rule without comment, the
+    # proxy's, another comment with a quote, an interface rule: none is the module's.
+    assert fw.ufw_delete_args(doomed[0]) == ['delete', 'allow', 'from', '10.0.0.0/24', 'to', 'any', 'port',
+                                             '1000,6379,9501,26379,50001:50003', 'proto', 'tcp']
+
+
+def test_ufw_removal_of_other_sources_ports_or_comments_deletes_nothing():
+    _texts, parsed = fw.parse_ufw_added(UFW_SHOW_ADDED)
+    for source, port, comment in (('10.0.0.0/25', '9501', COMMENT),  # another source, inside the rule's network
+                                  ('10.0.0.0/24', '9502', COMMENT),  # another port
+                                  ('10.0.0.0/24', '9501', 'zeromq.messaging matchmaker'),  # another comment
+                                  ('192.0.2.7', '9501', COMMENT),  # a rule of the ports without comment
+                                  ('10.9.9.9', '50001-50003', COMMENT)):  # a deny rule
+        sources, ports, _ = fw.validate([source], [port], comment)
+        assert fw.ufw_removal_plan(sources, ports, comment, parsed) == ([], []), (source, port, comment)
+    sources, ports, _ = fw.validate(['2001:db8::/64'], ['50001-50003'], 'zeromq.messaging zmq proxy')
+    doomed, plan = fw.ufw_removal_plan(sources, ports, 'zeromq.messaging zmq proxy', parsed)
+    assert [rule['text'] for rule in doomed] == [
+        "allow from 2001:db8::/64 to any port 50001,50002,50003 proto tcp comment 'zeromq.messaging zmq proxy'"]
+    assert plan == []
+
+
+def test_ufw_removal_adds_back_a_rule_for_the_ports_a_mixed_rule_keeps():
+    _texts, parsed = fw.parse_ufw_added(UFW_SHOW_ADDED)
+    sources, ports, _ = fw.validate(['10.0.0.0/24'], ['9501', '50002'], COMMENT)
+    doomed, plan = fw.ufw_removal_plan(sources, ports, COMMENT, parsed)
+    assert [rule['text'] for rule in doomed] == [
+        f"allow from 10.0.0.0/24 to any port 1000,6379,9501,26379,50001:50003 proto tcp comment '{COMMENT}'"]
+    assert [fw.ufw_rule_text(args) for args in plan] == [
+        f"allow from 10.0.0.0/24 to any port 1000,6379,26379,50001,50003 proto tcp comment '{COMMENT}'"]
+
+
+def test_ufw_removal_cuts_a_range_and_adds_back_only_what_other_own_rules_do_not_hold():
+    # A range, and the rules of an earlier release (one port each) beside a rule of several ports.
+    _texts, parsed = fw.parse_ufw_added("ufw allow from 10.0.0.1 to any port 9500:9510 proto tcp comment 'x'\n"
+                                        "ufw allow from 10.0.0.1 to any port 6379,9501 proto tcp comment 'x'\n"
+                                        "ufw allow from 10.0.0.1 to any port 6379 proto tcp comment 'x'\n"
+                                        "ufw allow from 10.0.0.1 to any port 26379 proto tcp comment 'y'\n")
+    sources, ports, _ = fw.validate(['10.0.0.1'], ['9501'], 'x')
+    doomed, plan = fw.ufw_removal_plan(sources, ports, 'x', parsed)
+    assert doomed == parsed[:2]
+    # 6379 stays open by the third rule; the range keeps all but 9501.
+    assert [args[6] for args in plan] == ['9500,9502:9510']
+    # 9501 stays open by the range.
+    sources, ports, _ = fw.validate(['10.0.0.1'], ['6379'], 'x')
+    doomed, plan = fw.ufw_removal_plan(sources, ports, 'x', parsed)
+    assert (doomed, plan) == (parsed[1:3], [])
+    # The 9501 the second keeps is in the 9500-9504 the range keeps: not named twice.
+    sources, ports, _ = fw.validate(['10.0.0.1'], ['6379', '9505'], 'x')
+    doomed, plan = fw.ufw_removal_plan(sources, ports, 'x', parsed)
+    assert (doomed, [args[6] for args in plan]) == (parsed[:3], ['9500:9504,9506:9510'])
+
+
+def test_ufw_removal_refuses_to_add_back_a_rule_that_would_replace_a_deny_rule():
+    _texts, parsed = fw.parse_ufw_added(
+        f"ufw allow from 10.9.9.9 to any port 9501,50001,50002,50003 proto tcp comment '{COMMENT}'\n"
+        + UFW_SHOW_ADDED)
+    sources, ports, _ = fw.validate(['10.9.9.9'], ['9501'], COMMENT)
+    with pytest.raises(fw.RuleError, match=r"^ufw has a deny rule for 10\.9\.9\.9 and the ports 50001,50002,50003/tcp, "
+                                           r"which adding 'allow from 10\.9\.9\.9 to any port 50001,50002,50003 proto "
+                                           r"tcp comment 'zeromq\.messaging kilo fabric'' would replace: delete it"):
+        fw.ufw_removal_plan(sources, ports, COMMENT, parsed)
+
+
+def test_ufw_delete_args_are_the_listed_rule_without_its_comment():
+    _texts, parsed = fw.parse_ufw_added("ufw allow in from 10.0.0.1 to any port 22 proto tcp comment 'a \"b\" #c'\n")
+    assert fw.ufw_delete_args(parsed[0]) == ['delete', 'allow', 'in', 'from', '10.0.0.1', 'to', 'any', 'port', '22',
+                                             'proto', 'tcp']
+
+
+def test_ufw_absent_adds_back_the_kept_ports_then_deletes_then_nothing(run_module, host):
+    fake = host(FakeHost(ufw=UFW_SHOW_ADDED.splitlines()[1:]))
+    kilo = f"allow from 10.0.0.0/24 to any port 1000,6379,9501,26379,50001:50003 proto tcp comment '{COMMENT}'"
+    kept = f"allow from 10.0.0.0/24 to any port 1000,26379,50001:50003 proto tcp comment '{COMMENT}'"
+    failed, result = rules(run_module, state='absent', sources=['10.0.0.0/24', '192.0.2.7', '2001:db8::/64'],
+                           ports=['9501', '6379'])
+    assert (failed, result) == (False, dict(changed=True, backend='ufw', added=[kept], removed=[kilo]))
+    assert fake.commands == [
+        ['/usr/sbin/ufw', 'status'],
+        ['/usr/sbin/ufw', 'show', 'added'],
+        ['/usr/sbin/ufw', 'allow', 'from', '10.0.0.0/24', 'to', 'any', 'port', '1000,26379,50001:50003', 'proto',
+         'tcp', 'comment', COMMENT],
+        ['/usr/sbin/ufw', 'delete', 'allow', 'from', '10.0.0.0/24', 'to', 'any', 'port',
+         '1000,6379,9501,26379,50001:50003', 'proto', 'tcp'],
+    ]
+    assert fake.ufw == [line for line in UFW_SHOW_ADDED.splitlines()[1:] if line != f'ufw {kilo}'] + [f'ufw {kept}']
+    fake.commands.clear()
+    failed, result = rules(run_module, state='absent', sources=['10.0.0.0/24', '192.0.2.7', '2001:db8::/64'],
+                           ports=['6379', '9501'])
+    assert (failed, result) == (False, dict(changed=False, backend='ufw', added=[], removed=[]))
+    assert fake.commands == [['/usr/sbin/ufw', 'status'], ['/usr/sbin/ufw', 'show', 'added']]
+
+
+def test_ufw_absent_check_and_diff_mode_delete_nothing(run_module, host):
+    own = [f"allow from 10.0.0.0/24 to any port 9501 proto tcp comment '{COMMENT}'",
+           f"allow from 10.0.1.0/24 to any port 9501 proto tcp comment '{COMMENT}'"]
+    fake = host(FakeHost(ufw=['ufw allow 80/tcp'] + [f'ufw {rule}' for rule in own]))
+    failed, result = rules(run_module, check_mode=True, diff=True, state='absent', sources=['10.0.1.0/24'])
+    assert (failed, result) == (False, dict(changed=True, backend='ufw', added=[], removed=[own[1]], diff=dict(
+        before_header='ufw show added', after_header='ufw show added',
+        before=f'allow 80/tcp\n{own[0]}\n{own[1]}\n', after=f'allow 80/tcp\n{own[0]}\n')))
+    assert fake.commands == [['/usr/sbin/ufw', 'status'], ['/usr/sbin/ufw', 'show', 'added']]
+
+
+def test_ufw_delete_of_a_rule_ufw_does_not_hold_fails(run_module, host):
+    host(FakeHost(ufw=[f"ufw allow from 10.0.0.0/24 to any port 9501 proto tcp comment '{COMMENT}'"],
+                  answers={('/usr/sbin/ufw', 'delete'): (0, 'Could not delete non-existent rule\n', '')}))
+    failed, result = rules(run_module, state='absent')
+    assert failed
+    assert result['msg'] == ('/usr/sbin/ufw delete allow from 10.0.0.0/24 to any port 9501 proto tcp: '
+                             'Could not delete non-existent rule')
 
 
 # firewalld
@@ -342,7 +493,7 @@ def test_firewalld_adds_permanent_and_runtime_rules_in_one_call_each_then_nothin
     assert not failed, result
     wanted = [f'rule family="{family}" source address="{src}" port port="{port}" protocol="tcp" accept'
               for src, family in (('10.0.0.0/24', 'ipv4'), ('2001:db8::/64', 'ipv6')) for port in ('6379', '9501')]
-    assert result == dict(changed=True, backend='firewalld', added=wanted)
+    assert result == dict(changed=True, backend='firewalld', added=wanted, removed=[])
     cmd = '/usr/sbin/firewall-cmd'
     assert fake.commands == [
         [cmd, '--state'],
@@ -353,7 +504,7 @@ def test_firewalld_adds_permanent_and_runtime_rules_in_one_call_each_then_nothin
     ]
     fake.commands.clear()
     failed, result = rules(run_module, sources=['10.0.0.0/24', '2001:db8::/64'], ports=['9501', '6379'])
-    assert (failed, result) == (False, dict(changed=False, backend='firewalld', added=[]))
+    assert (failed, result) == (False, dict(changed=False, backend='firewalld', added=[], removed=[]))
     assert fake.commands == [[cmd, '--state'], [cmd, '--permanent', '--list-rich-rules'], [cmd, '--list-rich-rules']]
 
 
@@ -362,7 +513,7 @@ def test_firewalld_check_and_diff_mode(run_module, host):
     fake = host(FakeHost(firewalld={'permanent': [rule], 'runtime': []}))
     failed, result = rules(run_module, check_mode=True, diff=True)
     assert not failed, result
-    assert result == dict(changed=True, backend='firewalld', added=[rule], diff=[
+    assert result == dict(changed=True, backend='firewalld', added=[rule], removed=[], diff=[
         dict(before_header='firewalld permanent rich rules', after_header='firewalld permanent rich rules',
              before=f'{rule}\n', after=f'{rule}\n'),
         dict(before_header='firewalld runtime rich rules', after_header='firewalld runtime rich rules',
@@ -380,6 +531,7 @@ def test_firewalld_batches_many_rules():
 @pytest.mark.parametrize(('answer', 'failures'), [
     ((0, 'success\n', ''), []),
     ((0, 'success\n', ALREADY), []),
+    ((0, 'success\n', ALREADY.replace('ALREADY_ENABLED', 'NOT_ENABLED').replace('already in', 'not in')), []),
     ((0, 'success\n', 'Warning: INVALID_ADDR: bogus\n'), ['Warning: INVALID_ADDR: bogus']),
     ((252, '', 'FirewallD is not running\n'), ['FirewallD is not running']),
     ((1, '', ''), ['exit status 1']),
@@ -396,6 +548,60 @@ def test_firewall_cmd_refusal_fails_the_module(run_module, host):
     failed, result = rules(run_module)
     assert failed
     assert result['msg'] == 'firewall-cmd --permanent --add-rich-rule failed: Warning: INVALID_ADDR: 10.0.0.0/24'
+
+
+# firewalld, state: absent
+
+def test_firewalld_removal_takes_the_module_rules_of_the_sources_and_ports_as_listed():
+    sources, ports, _ = fw.validate(['10.0.0.0/24', '192.0.2.7', '10.1.0.0/16', '10.2.0.1', '10.3.0.1', '10.4.0.1',
+                                     '10.5.0.1', '2001:db8::/64'], ['9501', '50001'], COMMENT)
+    # Not the rules with a priority, a log, NOT, drop or a limit; not the range that holds 50001.
+    assert fw.firewalld_removal_plan(sources, ports, FIREWALLD_PERMANENT) == [
+        'rule family="ipv4" source address="10.0.0.5/24" port port="9501" protocol="tcp" accept',
+        'rule family="ipv4" source address="192.0.2.7/32" port port="9501" protocol="tcp" accept',
+    ]
+    sources, ports, _ = fw.validate(['2001:db8::/64', '10.0.0.0/25'], ['49153-65535', '9501'], COMMENT)
+    assert fw.firewalld_removal_plan(sources, ports, FIREWALLD_PERMANENT) == [
+        'rule family="ipv6" source address="2001:DB8:0::/64" port port="49153-65535" protocol="tcp" accept']
+
+
+def test_firewalld_absent_removes_permanent_and_runtime_rules_in_one_call_each_then_nothing(run_module, host):
+    def rule(src, port):
+        return f'rule family="ipv4" source address="{src}" port port="{port}" protocol="tcp" accept'
+
+    other = [rule('10.0.1.0/24', '9501'), rule('10.0.0.0/24', '26379')]
+    fake = host(FakeHost(firewalld={'permanent': [rule('10.0.0.0/24', '9501'), rule('10.0.0.0/24', '6379')] + other,
+                                    'runtime': [rule('10.0.0.0/24', '6379')] + other}))
+    failed, result = rules(run_module, state='absent', ports=['9501', '6379'])
+    removed = [rule('10.0.0.0/24', '9501'), rule('10.0.0.0/24', '6379')]
+    assert (failed, result) == (False, dict(changed=True, backend='firewalld', added=[], removed=removed))
+    cmd = '/usr/sbin/firewall-cmd'
+    assert fake.commands == [
+        [cmd, '--state'],
+        [cmd, '--permanent', '--list-rich-rules'],
+        [cmd, '--permanent'] + [f'--remove-rich-rule={text}' for text in removed],
+        [cmd, '--list-rich-rules'],
+        [cmd, f'--remove-rich-rule={removed[1]}'],
+    ]
+    assert fake.firewalld == {'permanent': other, 'runtime': other}
+    fake.commands.clear()
+    failed, result = rules(run_module, state='absent', ports=['9501', '6379'])
+    assert (failed, result) == (False, dict(changed=False, backend='firewalld', added=[], removed=[]))
+    assert fake.commands == [[cmd, '--state'], [cmd, '--permanent', '--list-rich-rules'], [cmd, '--list-rich-rules']]
+
+
+def test_firewalld_absent_check_and_diff_mode(run_module, host):
+    rule = 'rule family="ipv4" source address="10.0.0.0/24" port port="9501" protocol="tcp" accept'
+    other = 'rule family="ipv4" source address="10.0.0.0/24" port port="9502" protocol="tcp" accept'
+    fake = host(FakeHost(firewalld={'permanent': [rule, other], 'runtime': []}))
+    failed, result = rules(run_module, check_mode=True, diff=True, state='absent')
+    assert (failed, result) == (False, dict(changed=True, backend='firewalld', added=[], removed=[rule], diff=[
+        dict(before_header='firewalld permanent rich rules', after_header='firewalld permanent rich rules',
+             before=f'{rule}\n{other}\n', after=f'{other}\n'),
+        dict(before_header='firewalld runtime rich rules', after_header='firewalld runtime rich rules',
+             before='', after=''),
+    ]))
+    assert not any(arg.startswith('--remove') for args in fake.commands for arg in args)
 
 
 # Which firewall
@@ -429,6 +635,17 @@ def test_auto_fails_when_neither_runs_with_the_fix(run_module, host, fake, monke
     assert all(args[1:] in (['--state'], ['status']) for args in fake.commands)
 
 
+def test_absent_fails_when_neither_runs_too(run_module, host, monkeypatch):
+    monkeypatch.setattr(fw.platform, 'node', lambda: 'nova-1')
+    host(FakeHost(ufw=[], ufw_active=False))
+    failed, result = rules(run_module, state='absent')
+    assert failed
+    assert result['msg'] == (
+        'zeromq_manage_firewall is true but neither firewalld nor ufw runs on nova-1: the zeromq.messaging kilo '
+        'fabric (9501/tcp) rules cannot be removed. Start firewalld or enable ufw, or set '
+        'zeromq_manage_firewall: false and close them yourself.')
+
+
 def test_backend_firewalld_needs_it_to_run(run_module, host):
     host(FakeHost(firewalld={'permanent': [], 'runtime': []}, firewalld_runs=False, ufw=[]))
     failed, result = rules(run_module, backend='firewalld')
@@ -436,10 +653,12 @@ def test_backend_firewalld_needs_it_to_run(run_module, host):
                                         'fabric (9501/tcp) rules cannot be made')
 
 
+@pytest.mark.parametrize('state', ['present', 'absent'])
 @pytest.mark.parametrize('args', [{'sources': []}, {'ports': []}])
-def test_nothing_to_open_adds_nothing_but_needs_a_firewall(run_module, host, args):
-    fake = host(FakeHost(ufw=[]))
-    assert rules(run_module, **args) == (False, dict(changed=False, backend='ufw', added=[]))
+def test_nothing_to_open_adds_nothing_but_needs_a_firewall(run_module, host, args, state):
+    args = dict(args, state=state)
+    fake = host(FakeHost(ufw=[f"ufw allow from 10.0.0.0/24 to any port 9501 proto tcp comment '{COMMENT}'"]))
+    assert rules(run_module, **args) == (False, dict(changed=False, backend='ufw', added=[], removed=[]))
     assert fake.commands == [['/usr/sbin/ufw', 'status'], ['/usr/sbin/ufw', 'show', 'added']]
     host(FakeHost(ufw=[], ufw_active=False))
     failed, result = rules(run_module, **args)
