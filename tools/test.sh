@@ -34,7 +34,7 @@ ci_matrix="default:debian13 ring:debian11 redis:debian13 sentinel:debian12 recei
 # The images tests/releases runs (stock oslo.messaging 4.6.1, 5.35.6, 8.1.4 on 2.7 and 3.11).
 release_images="debian11-mitaka debian11-rocky27 debian12-rocky debian12-queens"
 # Seconds each step took on a quiet 2-core machine (docs/tests.md): the longest start first.
-declare -A expected=([proxy]=300 [site]=470 [kilo]=520 [receiver]=260 [rocky]=420 [sentinel]=195
+declare -A expected=([proxy]=300 [site]=600 [kilo]=520 [receiver]=260 [rocky]=520 [sentinel]=195
   [oslo_messaging]=200 [default]=115 [redis]=70 [ring]=60 [releases]=200 [unit]=25 [playbooks]=150 [integration]=150
   [receiver-suite]=60 [metrics-collector]=20 [sanity]=40 [collection-install]=40 [ansible-lint]=60)
 
