@@ -219,7 +219,9 @@ class ProxyLab:
         for name in SERVERS:
             wait_for(f"server {name} in DEALER/{self.topic}/{name}",
                      lambda n=name: self.matchmaker.smembers(f"DEALER/{self.topic}/{n}"), 30)
-        assert len(self.matchmaker.smembers(f"DEALER/{self.topic}")) == 2
+        # The driver adds a server to the topic's key and to its own in separate calls: wait for both.
+        wait_for(f"both servers in DEALER/{self.topic}",
+                 lambda: len(self.matchmaker.smembers(f"DEALER/{self.topic}")) == 2, 30)
 
     def records(self, count):
         """The (tag, server) pairs the servers recorded, sorted, once there are COUNT; then nothing more."""
