@@ -9,9 +9,10 @@
 #   tools/test.sh --no-molecule   everything but Molecule
 #   TEST_JOBS=1 tools/test.sh     one step at a time (default: one per core)
 #
-# The images are built first (once); then the steps run side by side, longest
-# first, each with its output in .cache/test-logs/<step>.log (the end of it is
-# printed when the step fails). Nothing is retried. It ends with a table of the
+# The steps run side by side, longest first, each with its output in
+# .cache/test-logs/<step>.log (the end of it is printed when the step fails): the
+# images first (once), beside them the steps that need none, then the Molecule
+# scenarios and the release tests on the images. Nothing is retried. It ends with a table of the
 # steps' times and the wall time.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +35,7 @@ ci_matrix="default:debian13 ring:debian11 redis:debian13 sentinel:debian12 recei
 # The images tests/releases runs (stock oslo.messaging 4.6.1, 5.35.6, 8.1.4 on 2.7 and 3.11).
 release_images="debian11-mitaka debian11-rocky27 debian12-rocky debian12-queens"
 # Seconds each step took on a quiet 2-core machine (docs/tests.md): the longest start first.
-declare -A expected=([proxy]=300 [site]=600 [kilo]=520 [receiver]=260 [rocky]=520 [sentinel]=195
+declare -A expected=([proxy]=300 [site]=600 [kilo]=680 [receiver]=260 [rocky]=700 [sentinel]=195
   [oslo_messaging]=200 [default]=115 [redis]=70 [ring]=60 [releases]=200 [unit]=25 [playbooks]=150 [integration]=150
   [receiver-suite]=60 [metrics-collector]=20 [sanity]=40 [collection-install]=40 [ansible-lint]=60)
 
@@ -58,21 +59,23 @@ record() {  # record NAME STATUS SECONDS
   case $2 in ok) passed+=("$1") ;; *) failed+=("$1") ;; esac
 }
 
-# The images every step needs, built one after the other (builds share bases).
-start=$SECONDS
-images=() missing=() images_status=ok
-for entry in $matrix; do images+=("${entry#*:}"); done
-for image in $(printf '%s\n' "${images[@]}" $release_images | sort -u); do
-  tools/images.sh "$image" >>"$logs/images.log" 2>&1
-  case $? in
-    0) ;;
-    3) missing+=("$image") ;;
-    *) images_status=FAILED
-       echo "images: $image could not be built; the end of .cache/test-logs/images.log:"
-       tail -20 "$logs/images.log" ;;
-  esac
-done
-record images "$images_status" $((SECONDS - start))
+# The images the Molecule scenarios and the release tests need, built one after
+# the other (builds share bases) as the first step, while the steps that need no
+# image run beside it. Distros that can be neither pulled nor built here go to
+# images.missing.
+build_images() {
+  local images=() entry image status=0
+  for entry in $matrix; do images+=("${entry#*:}"); done
+  for image in $(printf '%s\n' "${images[@]}" $release_images | sort -u); do
+    tools/images.sh "$image"
+    case $? in
+      0) ;;
+      3) echo "$image" >>"$logs/images.missing" ;;
+      *) echo "Error: images: $image could not be built"; status=1 ;;
+    esac
+  done
+  return $status
+}
 
 # name|group|command: steps of one group never run at the same time (a scenario's
 # Molecule state is per scenario, not per distro).
@@ -90,24 +93,33 @@ jobs=(
   "integration|integration|python -m pytest -q tests/integration/plugins"
   "sanity|sanity|tools/sanity.sh"
   "collection-install|collection-install|python -m pytest -q tests/collection"
-  # The role's file and the collection's driver fixes in real 4.6.1, 5.35.6 and 8.1.4.
-  "releases|releases|python -m pytest -q tests/releases"
 )
-for entry in $matrix; do
-  scenario=${entry%%:*} distro=${entry#*:}
-  if [[ " ${missing[*]} " == *" $distro "* ]]; then
-    not_run+=("molecule $scenario on $distro (no $distro image: needs a registry)")
-    continue
-  fi
-  jobs+=("molecule $scenario on $distro|$scenario|env MOLECULE_DISTRO=$distro molecule test -s $scenario")
-done
+# The steps that need the images, queued once they are built.
+queue_image_jobs() {
+  local missing entry scenario distro lines=()
+  missing=$(cat "$logs/images.missing" 2>/dev/null)
+  for entry in $matrix; do
+    scenario=${entry%%:*} distro=${entry#*:}
+    if grep -qx "$distro" <<<"$missing"; then
+      not_run+=("molecule $scenario on $distro (no $distro image: needs a registry)")
+      continue
+    fi
+    lines+=("molecule $scenario on $distro|$scenario|env MOLECULE_DISTRO=$distro molecule test -s $scenario")
+  done
+  # The role's file and the collection's driver fixes in real 4.6.1, 5.35.6 and 8.1.4.
+  lines+=("releases|releases|python -m pytest -q tests/releases")
+  mapfile -t queue < <(printf '%s\n' "${queue[@]}" "${lines[@]}" | grep . | by_weight)
+}
 
 weight() {  # expected seconds of a job line, for the order
   local name=${1%%|*}
   name=${name#molecule }
   echo "${expected[${name%% on *}]:-30}"
 }
-mapfile -t jobs < <(for job in "${jobs[@]}"; do printf '%s\t%s\n' "$(weight "$job")" "$job"; done | sort -t$'\t' -k1,1nr | cut -f2-)
+by_weight() {  # the job lines on stdin, the longest first
+  while IFS= read -r job; do printf '%s\t%s\n' "$(weight "$job")" "$job"; done | sort -t$'\t' -k1,1nr | cut -f2-
+}
+mapfile -t jobs < <(printf '%s\n' "${jobs[@]}" | by_weight)
 
 max=${TEST_JOBS:-$(nproc)}
 declare -A running=() began=() running_group=()
@@ -133,10 +145,12 @@ finish_job() {  # finish_job PID STATUS
     tail -15 "$logs/${name// /_}.log"
   fi
   unset "running[$1]" "began[$1]" "running_group[$1]"
+  [[ $name == images ]] && queue_image_jobs
+  return 0
 }
 
 wall=$SECONDS
-queue=("${jobs[@]}")
+queue=("images|images|build_images" "${jobs[@]}")
 while ((${#queue[@]} || ${#running[@]})); do
   # Start the first queued job (the longest) whose group is not running, while a slot is free.
   started=true
@@ -157,7 +171,7 @@ while ((${#queue[@]} || ${#running[@]})); do
 done
 
 echo
-echo "=== step times (images first; then $max at a time, wall $((SECONDS - wall)) s)"
+echo "=== step times ($max at a time, the images beside the steps that need none; wall $((SECONDS - wall)) s)"
 printf '%s\n' "${times[@]}"
 echo
 echo "=== results"

@@ -89,6 +89,84 @@ DEFECTS = (
         ),
     },
     {
+        'id': 'sentinel_errors_end_updaters',
+        'releases': ('5.12.0', '9.0.0'),
+        'python': ('2', '4'),
+        'file': '_drivers/zmq_driver/matchmaker/zmq_matchmaker_redis.py',
+        'breaks': ('the Sentinel matchmaker (zmq+sentinel://), for good after one failed write: a server '
+                   'that tries to register while its Redis master is down, restarting or failing over '
+                   'never registers again until it restarts; once its entries expire or the Redis that '
+                   'held them restarts empty, every call to it finds no record'),
+        'why': ('MatchmakerSentinel._sadd/_srem/_smembers/_ttl let redis-py\'s ConnectionError '
+                '(MasterNotFoundError while the Sentinels see the master down, a refused connection, a '
+                'demoted master) and TimeoutError through; TargetUpdater._update_target and the clients '
+                'handle only MatchmakerUnavailable, which MatchmakerRedis raises for the same errors, '
+                'so the exception ends the updater\'s thread (zmq_updater, threading and green '
+                'executors alike). The fix raises MatchmakerUnavailable: the server retries every 10 s.'),
+        'edits': (
+            (
+                'class MatchmakerSentinel(MatchmakerRedisBase):\n',
+                'def _unavailable_on_redis_error(func):\n'
+                '    """zeromq.messaging fix sentinel_errors_end_updaters: a Redis the Sentinels\n'
+                '    cannot give is MatchmakerUnavailable, which the updaters and clients handle;\n'
+                '    anything else ends the thread that keeps the server registered.\n'
+                '    """\n'
+                '    @functools.wraps(func)\n'
+                '    def func_wrapper(*args, **kwargs):\n'
+                '        try:\n'
+                '            return func(*args, **kwargs)\n'
+                '        except (redis.ConnectionError, redis.TimeoutError) as exc:\n'
+                '            LOG.warning("Redis is not available through the Sentinels now: %s", exc)\n'
+                '            raise zmq_matchmaker_base.MatchmakerUnavailable()\n'
+                '    return func_wrapper\n'
+                '\n'
+                '\n'
+                'class MatchmakerSentinel(MatchmakerRedisBase):\n',
+            ),
+            (
+                '    def _sadd(self, key, value, expire):\n'
+                '        self._redis_master.sadd(key, value)\n',
+                '    @_unavailable_on_redis_error\n'
+                '    def _sadd(self, key, value, expire):\n'
+                '        self._redis_master.sadd(key, value)\n',
+            ),
+            (
+                '    def _srem(self, key, value):\n'
+                '        self._redis_master.srem(key, value)\n',
+                '    @_unavailable_on_redis_error\n'
+                '    def _srem(self, key, value):\n'
+                '        self._redis_master.srem(key, value)\n',
+            ),
+            (
+                '    def _smembers(self, key):\n'
+                '        hosts = self._redis_slave.smembers(key)\n',
+                '    @_unavailable_on_redis_error\n'
+                '    def _smembers(self, key):\n'
+                '        hosts = self._redis_slave.smembers(key)\n',
+            ),
+            (
+                '    def _smembers(self, key):\n'
+                '        return self._redis_slave.smembers(key)\n',
+                '    @_unavailable_on_redis_error\n'
+                '    def _smembers(self, key):\n'
+                '        return self._redis_slave.smembers(key)\n',
+            ),
+            (
+                '    def _ttl(self, key):\n'
+                '        return self._redis_slave.ttl(key)\n',
+                '    @_unavailable_on_redis_error\n'
+                '    def _ttl(self, key):\n'
+                '        return self._redis_slave.ttl(key)\n',
+            ),
+        ),
+        'digests': (
+            '9944fd60861abbaaafece653acb2314886e6a3d22bf8b9ee2bd7c1c1ebd22675',  # 5.12.0
+            'b36393c6a3b5073c8cb998e538162642b13ab1e50850695460576f425e0a8985',  # 5.13.0 to 5.14.0
+            'a978c02417cd39be3817a352357df513ad7dd999b44195990a14a09d031e5b6d',  # 5.15.0 to 5.16.0
+            '9dbd5e58932f7fa722dc99c146b8ea8477d7a96311b7b29c6aa155179af2f7f5',  # 5.17.0 to 8.1.4, ocata- to rocky-eol
+        ),
+    },
+    {
         'id': 'py3_get_publishers_bytes_split_old_path',
         'releases': ('4.0.0', '5.9.0'),
         'python': ('3.0', '4'),

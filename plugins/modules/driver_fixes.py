@@ -121,7 +121,7 @@ fixes:
     - {id: call_monitor_timeout, file: /opt/rocky/lib/python3.11/site-packages/oslo_messaging/_drivers/impl_zmq.py,
        breaks: every call and cast, before: stock, after: fixed}
 in_force:
-  description: The defects whose fix is in place after this run.
+  description: The defects whose fix is in place after this run, in the order of the collection's table.
   returned: always
   type: list
   elements: str
@@ -347,7 +347,8 @@ def run(module):
         release=install.release, package=install.package, foreign=foreign,
         fixes=[dict(id=d['id'], file=s['driver'].path, breaks=d['breaks'], before=s['before'], after=s['after'])
                for s in steps for d in s['driver'].defects],
-        in_force=[d['id'] for s in steps if s['after'] == 'fixed' for d in s['driver'].defects],
+        in_force=[d['id'] for d in DEFECTS
+                  if any(s['after'] == 'fixed' and d in s['driver'].defects for s in steps)],
     )
     if module._diff:
         result['diff'] = [dict(before_header=s['driver'].path, after_header=s['driver'].path,

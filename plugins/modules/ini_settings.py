@@ -205,273 +205,28 @@ restored:
   version_added: 1.1.0
 """
 
-import json
-import os
-import re
-import tempfile
-import time
+import os  # noqa: E402
+import tempfile  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule
-
-_SECTION = re.compile(r"^\s*\[([^\]]+)\]")
-
-
-def _option_re(option):
-    return re.compile(r"^\s*" + re.escape(option) + r"\s*[=:]\s*(.*?)\s*$")
-
-
-def _sections(lines):
-    """Map section name -> [start, end) line range of its body (after the header)."""
-    spans, name, start = {}, None, 0
-    for index, line in enumerate(lines):
-        match = _SECTION.match(line)
-        if match:
-            if name is not None:
-                spans.setdefault(name, (start, index))
-            name, start = match.group(1).strip(), index + 1
-    if name is not None:
-        spans.setdefault(name, (start, len(lines)))
-    return spans
-
-
-def apply_setting(lines, setting):
-    """Apply SETTING (a dict as in the settings option) to LINES in place; True if they changed."""
-    section, option, value = setting["section"], setting["option"], setting.get("value")
-    state, exclusive = setting.get("state") or "present", setting.get("exclusive", True)
-    spans = _sections(lines)
-    wanted = f"{option} = {value}\n" if state == "present" else None
-    only_value = None if wanted is not None or exclusive else value
-    if section not in spans:
-        if wanted is None:
-            return False
-        if lines and not lines[-1].endswith("\n"):
-            lines[-1] += "\n"
-        lines.extend([f"[{section}]\n", wanted])
-        return True
-    start, end = spans[section]
-    pattern = _option_re(option)
-    matches = ((i, pattern.match(lines[i])) for i in range(start, end))
-    found = [i for i, match in matches if match and only_value in (None, match.group(1))]
-    changed = False
-    if wanted is not None and found:
-        first = found.pop(0)
-        if lines[first].rstrip("\r\n") != wanted.rstrip("\n"):
-            lines[first] = wanted
-            changed = True
-    elif wanted is not None:
-        # After the section's last non-blank line, so blank separators stay before the next section.
-        insert = end
-        while insert > start and not lines[insert - 1].strip():
-            insert -= 1
-        if insert > 0 and not lines[insert - 1].endswith("\n"):
-            lines[insert - 1] += "\n"
-        lines.insert(insert, wanted)
-        return True
-    for index in reversed(found):
-        del lines[index]
-        changed = True
-    return changed
-
-
-def apply_settings(text, settings):
-    """Return (new text, ["section/option", ...] that changed)."""
-    lines = text.splitlines(keepends=True)
-    changed = [f"{s['section']}/{s['option']}" for s in settings
-               if apply_setting(lines, s)]
-    return "".join(lines), changed
-
-
-REDACTED = "<removed by zeromq.messaging: a secret lives in the file itself only>"
-
-
-def redacted(text, redact):
-    """TEXT with the value of every option of REDACT that it sets (and that matches) replaced by REDACTED."""
-    lines = text.splitlines(keepends=True)
-    spans = _sections(lines)
-    for entry in redact:
-        start, end = spans.get(entry["section"], (0, 0))
-        pattern = _option_re(entry["option"])
-        for index in range(start, end):
-            found = pattern.match(lines[index])
-            if found and found.group(1) != REDACTED and re.match(entry.get("match") or "", found.group(1)):
-                lines[index] = f"{entry['option']} = {REDACTED}\n"
-    return "".join(lines)
-
-
-def backups(path):
-    """The file's backups (Ansible's naming, <path>.<pid>.<date>@<time>~), newest first."""
-    directory, name = os.path.split(path)
-    pattern = re.compile(re.escape(name) + r"\.\d+\.\d{4}-\d{2}-\d{2}@\d{2}:\d{2}:\d{2}~$")
-    found = [os.path.join(directory, entry) for entry in os.listdir(directory) if pattern.match(entry)]
-    return sorted(found, key=lambda backup: (os.path.getmtime(backup), backup), reverse=True)
-
-
-def write_private(path, text):
-    """Write TEXT to PATH, created 0600, atomically."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
-def tidy_backups(path, redact, keep):
-    """Keep the KEEP newest backups, each without a secret value; True if a backup changed."""
-    changed = False
-    for index, backup in enumerate(backups(path)):
-        if index >= keep:
-            os.remove(backup)
-            changed = True
-            continue
-        with open(backup, encoding="utf-8", errors="surrogateescape") as handle:
-            text = handle.read()
-        clean = redacted(text, redact)
-        if clean != text:
-            stat = os.stat(backup)
-            write_private(backup, clean)
-            os.utime(backup, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the order stays the backups' age
-            changed = True
-    return changed
-
-
-def _masked(text, secrets):
-    for setting in secrets:
-        if setting.get("value"):
-            text = text.replace(setting["value"], "********")
-    return text
-
-
-def read_exact(path):
-    """The file's text as it is on disk, line endings included."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        return handle.read()
-
-
-def universal(text):
-    """TEXT with its line endings as a text-mode read gives them (\\n)."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def owned_of(settings):
-    """The sorted [section, option] pairs SETTINGS name."""
-    return sorted({(s["section"], s["option"]) for s in settings})
-
-
-def read_record(path):
-    """The record at PATH, or None when there is none; ValueError when it is not one."""
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8") as handle:
-        try:
-            record = json.load(handle)
-        except ValueError as error:
-            raise ValueError(f"{path} is not a record written by ini_settings: {error}") from error
-    owned = record.get("owned") if isinstance(record, dict) else None
-    # owned first: it is None when the record is no dict.
-    if not (isinstance(owned, list) and isinstance(record.get("path"), str) and isinstance(record.get("text"), str)
-            and all(isinstance(pair, list) and len(pair) == 2 for pair in owned)):
-        raise ValueError(f"{path} is not a record written by ini_settings: no path, text and owned pairs")
-    record["owned"] = sorted({tuple(pair) for pair in owned})
-    return record
-
-
-def make_private_dirs(directory):
-    """Create DIRECTORY and its missing parents, each mode 0700."""
-    if directory and not os.path.isdir(directory):
-        make_private_dirs(os.path.dirname(directory))
-        os.mkdir(directory, 0o700)
-
-
-def write_record(path, record):
-    """Write RECORD to PATH, 0600, atomically."""
-    make_private_dirs(os.path.dirname(os.path.abspath(path)))
-    record = dict(record, owned=[list(pair) for pair in record["owned"]])
-    write_private(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
-
-
-def without_settings(text, settings):
-    """(TEXT without a line of any of SETTINGS' options, ["section/option", ...] removed)."""
-    return apply_settings(universal(text), [dict(s, state="absent", value=None) for s in settings])
-
-
-def pre_fabric(text, settings, secrets):
-    """The text to record as the file's before the first change: TEXT, unless TEXT holds
-    the settings' values already (a release without records configured it; the text before
-    is not known, and this one holds the caller's secrets): then TEXT without their options."""
-    wanted = [s for s in settings + secrets if s["state"] == "present"]
-    _after, changing = apply_settings(universal(text), wanted)
-    kept = [s for s in wanted if f"{s['section']}/{s['option']}" not in changing]
-    secret_kept = any(s in kept for s in secrets if s["state"] == "present")
-    if wanted and (secret_kept or 2 * len(kept) >= len(wanted)):
-        return without_settings(text, settings + secrets)[0]
-    return text
-
-
-def record_to_write(record, config, text, owned):
-    """The record to write before a change (None: the one there covers OWNED already)."""
-    if record is None:
-        return dict(path=config, text=text, owned=owned)
-    union = sorted(set(record["owned"]) | set(owned))
-    return dict(record, owned=union) if union != record["owned"] else None
-
-
-def owned_lines(lines, owned):
-    """{index: match of _option_re} of the LINES of an OWNED option within its section (each of that name)."""
-    patterns = {}
-    for section, option in owned:
-        patterns.setdefault(section, []).append(_option_re(option))
-    found, section = {}, None
-    for index, line in enumerate(lines):
-        header = _SECTION.match(line)
-        if header:
-            section = header.group(1).strip()
-            continue
-        for pattern in patterns.get(section, ()):
-            match = pattern.match(line)
-            if match:
-                found[index] = match
-                break
-    return found
-
-
-def without_owned(text, owned):
-    """TEXT's lines, without endings, less the OWNED options' lines and the headers then left with blank bodies."""
-    lines = text.splitlines(keepends=True)
-    drop = owned_lines(lines, owned)
-    kept = [line.rstrip("\r\n") for index, line in enumerate(lines) if index not in drop]
-    headers = [index for index, line in enumerate(kept) if _SECTION.match(line)] + [len(kept)]
-    empty = {start for start, end in zip(headers, headers[1:]) if not any(line.strip() for line in kept[start + 1:end])}
-    return [line for index, line in enumerate(kept) if index not in empty]
-
-
-def recorded_settings(text, owned):
-    """Settings that put each OWNED option back to its first value in TEXT, or remove it when TEXT lacks it."""
-    lines = text.splitlines(keepends=True)
-    spans = _sections(lines)
-    settings = []
-    for section, option in owned:
-        start, end = spans.get(section, (0, 0))
-        pattern = _option_re(option)
-        values = [found.group(1) for found in (pattern.match(lines[i]) for i in range(start, end)) if found]
-        state = dict(value=values[0], state="present") if values else dict(state="absent")
-        settings.append(dict(section=section, option=option, **state))
-    return settings
-
-
-def restored_text(current, record):
-    """(text to write, "exact" or "merged", ["section/option", ...] the restore changes) for CURRENT."""
-    owned = record["owned"]
-    merged, changed = apply_settings(universal(current), recorded_settings(record["text"], owned))
-    if without_owned(current, owned) == without_owned(record["text"], owned):
-        return record["text"], "exact", changed
-    return merged, "merged", changed
-
-
-def masked_owned(text, owned):
-    """TEXT with the value of every OWNED option's line replaced by ********."""
-    lines = text.splitlines(keepends=True)
-    for index, match in owned_lines(lines, owned).items():
-        lines[index] = lines[index][:match.start(1)] + "********" + lines[index][match.end(1):]
-    return "".join(lines)
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.zeromq.messaging.plugins.module_utils._ini_files import (  # noqa: E402
+    read_exact,
+    read_record,
+    take_backup,
+    tidy_backups,
+    write_record,
+)
+from ansible_collections.zeromq.messaging.plugins.module_utils._ini_text import (  # noqa: E402
+    apply_settings,
+    masked,
+    masked_owned,
+    owned_of,
+    pre_fabric,
+    record_to_write,
+    restored_text,
+    universal,
+    without_settings,
+)
 
 
 def write_config(module, path, text):
@@ -481,13 +236,6 @@ def write_config(module, path, text):
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
     module.atomic_move(tmp, path)
-
-
-def take_backup(module, path, text):
-    """Write the backup of TEXT, redacted, next to PATH; its path."""
-    backup = f"{path}.{os.getpid()}.{time.strftime('%Y-%m-%d@%H:%M:%S')}~"
-    write_private(backup, redacted(text, module.params["backup_redact"]))
-    return backup
 
 
 def load_record(module, path):
@@ -512,7 +260,7 @@ def present(module, path, current):
     after, changed = apply_settings(before, settings)
     result = dict(changed=bool(changed), changed_options=changed)
     if module._diff:
-        result["diff"] = dict(before=_masked(before, secrets), after=_masked(after, secrets),
+        result["diff"] = dict(before=masked(before, secrets), after=masked(after, secrets),
                               before_header=path, after_header=path)
     record = None
     if module.params["original"]:
@@ -532,7 +280,7 @@ def removed(module, path, current):
         return dict(changed=False, changed_options=[]), None, None
     result = dict(changed=True, changed_options=changed, restored="removed")
     if module._diff:
-        result["diff"] = dict(before=_masked(universal(current), module.params["secret_settings"]), after=after,
+        result["diff"] = dict(before=masked(universal(current), module.params["secret_settings"]), after=after,
                               before_header=path, after_header=path)
     return result, after, None
 
@@ -560,7 +308,7 @@ def commit(module, path, current, *, after, record, result):
         write_record(module.params["original"], record)
     if after is not None:
         if module.params["backup"]:
-            result["backup_file"] = take_backup(module, path, universal(current))
+            result["backup_file"] = take_backup(path, universal(current), module.params["backup_redact"])
         write_config(module, path, after)
     if record is not None and restoring:
         # After the file is back: a failed write leaves the record for the next try.

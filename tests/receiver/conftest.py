@@ -1,5 +1,6 @@
 """Fixtures for the zmq-receiver / zmq-fabric tests: processes, Redis, network namespaces."""
 
+import array
 import json
 import os
 import select
@@ -19,6 +20,7 @@ sys.path.insert(0, str(FILES))
 RECEIVER = str(FILES / "zmq-receiver")
 FABRIC = str(FILES / "zmq-fabric")
 RAWSEND = str(Path(__file__).resolve().parent / "rawsend.py")
+ACTIVATE = str(Path(__file__).resolve().parent / "activate.py")
 PYTHON = sys.executable
 SUBNET = "10.231.5"
 
@@ -56,13 +58,18 @@ def netns_prefix(netns):
 
 
 class Receiver:
-    """A zmq-receiver process, started like systemd would (Type=notify)."""
+    """A zmq-receiver process, started like systemd would (Type=notify).
 
-    def __init__(self, tmp_path, name, options, netns=None, wrapper=()):
-        self.ipc_dir = str(tmp_path / name / "ipc")
-        defaults = {"rpc_zmq_ipc_dir": self.ipc_dir, "rpc_zmq_port": free_port()}
+    The listening sockets it hands to the fd store ("FDSTORE=1") are kept in `stored`
+    (name -> descriptor) until stop(), as systemd would keep them across a restart.
+    """
+
+    def __init__(self, tmp_path, name, options, netns=None, wrapper=(), *, pass_fds=()):
+        defaults = {"rpc_zmq_ipc_dir": str(tmp_path / name / "ipc"), "rpc_zmq_port": free_port()}
         self.sections = {"DEFAULT": {**defaults, **options.pop("DEFAULT", {})}, **options}
+        self.ipc_dir = str(self.sections["DEFAULT"]["rpc_zmq_ipc_dir"])
         self.port = int(self.sections["DEFAULT"]["rpc_zmq_port"])
+        self.stored = {}
         self.conf = write_conf(tmp_path / f"{name}.conf", self.sections)
         self.notify_path = str(tmp_path / f"{name}.notify")
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -72,19 +79,42 @@ class Receiver:
         self.log_path = tmp_path / f"{name}.log"
         with open(self.log_path, "w") as log:
             command = [*netns_prefix(netns), *wrapper, PYTHON, RECEIVER, "--config-file", self.conf]
-            self.proc = subprocess.Popen(command, env=env, stderr=log)
+            self.proc = subprocess.Popen(command, env=env, stderr=log, pass_fds=pass_fds)
         self.wait_notify("READY=1")
         self.context = zmq.Context()
 
     def wait_notify(self, state, timeout=10):
         self.notify.settimeout(timeout)
+        fd_size = array.array("i").itemsize
         while True:
             try:
-                message = self.notify.recv(4096).decode()
+                data, ancillary, _flags, _address = self.notify.recvmsg(4096, socket.CMSG_SPACE(4 * fd_size))
             except socket.timeout:
                 raise AssertionError(f"no {state} from zmq-receiver: {self.proc.poll()}") from None
-            if state in message.split("\n"):
+            message = data.decode().split("\n")
+            fds = array.array("i")
+            for level, kind, payload in ancillary:
+                if (level, kind) == (socket.SOL_SOCKET, socket.SCM_RIGHTS):
+                    fds.frombytes(payload[:len(payload) - len(payload) % fd_size])
+            names = [line[len("FDNAME="):] for line in message if line.startswith("FDNAME=")]
+            if "FDSTORE=1" in message and len(fds) == 1 and names:
+                self.close_stored()
+                self.stored[names[0]] = fds[0]
+            else:
+                for fd in fds:
+                    os.close(fd)
+            if state in message:
                 return
+
+    def take_stored(self):
+        """(name, descriptor) of the socket handed to the fd store: the caller closes it."""
+        assert len(self.stored) == 1, self.stored
+        return self.stored.popitem()
+
+    def close_stored(self):
+        for fd in self.stored.values():
+            os.close(fd)
+        self.stored.clear()
 
     def stats(self, request=b"stats"):
         sock = self.context.socket(zmq.REQ)
@@ -111,6 +141,7 @@ class Receiver:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.close_stored()
         self.notify.close()
         self.context.destroy(linger=0)
 
@@ -119,9 +150,14 @@ class Receiver:
 def start_receiver(tmp_path):
     started = []
 
-    def start(name="rx", netns=None, wrapper=(), **options):
-        """wrapper: a command prefix such as prlimit's."""
-        receiver = Receiver(tmp_path, name, options, netns, wrapper)
+    def start(name="rx", netns=None, wrapper=(), listen=None, **options):
+        """wrapper: a command prefix such as prlimit's; listen: (name, descriptor) of a
+        listening socket passed as systemd passes one (LISTEN_FDS, descriptor 3)."""
+        pass_fds = ()
+        if listen is not None:
+            wrapper = (*wrapper, PYTHON, ACTIVATE, str(listen[1]), listen[0])
+            pass_fds = (listen[1],)
+        receiver = Receiver(tmp_path, name, options, netns, wrapper, pass_fds=pass_fds)
         started.append(receiver)
         return receiver
 

@@ -119,3 +119,15 @@ def test_bounds_are_read_shown_and_validated(tmp_path):
         load(tmp_path, {"zmq_receiver": {"max_routes": "8"}})
     with pytest.raises(config.ConfigError, match=r"\[zmq_receiver\] backlog_bytes = '1G': must be an integer"):
         load(tmp_path, {"zmq_receiver": {"backlog_bytes": "1G"}})
+
+
+def test_restart_options(tmp_path):
+    cfg = load(tmp_path, {"DEFAULT": {}})
+    assert (cfg.handover, cfg.state_file) == (True, "")
+    cfg = load(tmp_path, {"zmq_receiver": {"handover": "False", "state_file": "/var/lib/zmq-receiver/totals.json"}})
+    assert (cfg.handover, cfg.state_file) == (False, "/var/lib/zmq-receiver/totals.json")
+    assert cfg.as_dict()["zmq_receiver"]["handover"] is False
+    with pytest.raises(config.ConfigError, match=r"\[zmq_receiver\] handover = 'maybe': must be true or false"):
+        load(tmp_path, {"zmq_receiver": {"handover": "maybe"}})
+    with pytest.raises(config.ConfigError, match=r"\[zmq_receiver\] state_file = 'totals.json': must be an absolute"):
+        load(tmp_path, {"zmq_receiver": {"state_file": "totals.json"}})

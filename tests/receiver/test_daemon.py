@@ -10,7 +10,7 @@ from conftest import PYTHON, RECEIVER, Listener, fabric, free_port, rawsend, wai
 
 STATS_KEYS = {"version", "uptime", "host", "received", "forwarded", "dropped", "rejected",
               "rejected_topics", "topics", "config", "drops", "rejections", "backlog", "budgets",
-              "descriptors", "memory"}
+              "descriptors", "memory", "run", "restarts"}
 
 
 def check_config(tmp_path, sections):

@@ -19,6 +19,20 @@ def test_sd_notify(tmp_path, monkeypatch, abstract):
         assert server.recv(100) == b"READY=1"
 
 
+def test_sd_notify_passes_descriptors(tmp_path, monkeypatch):
+    address = str(tmp_path / "notify")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server, socket.socket() as stored:
+        server.bind(address)
+        server.settimeout(5)
+        monkeypatch.setenv("NOTIFY_SOCKET", address)
+        assert notify.sd_notify("FDSTORE=1\nFDNAME=x", fds=[stored.fileno()]) is True
+        message, fds, _flags, _address = socket.recv_fds(server, 100, 4)
+        assert message == b"FDSTORE=1\nFDNAME=x"
+        assert len(fds) == 1
+        assert os.fstat(fds[0]).st_ino == os.fstat(stored.fileno()).st_ino
+        os.close(fds[0])
+
+
 def test_sd_notify_without_manager(monkeypatch, tmp_path):
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
     assert notify.sd_notify("READY=1") is False

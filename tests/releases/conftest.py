@@ -23,6 +23,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import docker
 import pytest
@@ -81,6 +82,13 @@ def run_driver_fixes(container, python, state="present"):
 @pytest.fixture(scope="session")
 def driver_fixes():
     return run_driver_fixes
+
+
+@pytest.fixture(scope="session")
+def lab_parts():
+    """The pieces proxy_lab is made of, for a test that assembles a lab of its own."""
+    return SimpleNamespace(build_images=build_images, redis_server=redis_server, kill=kill, wait_for=wait_for,
+                           driver_fixes=run_driver_fixes)
 
 
 def defects_for(release, python_version):

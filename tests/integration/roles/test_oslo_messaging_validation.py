@@ -192,7 +192,7 @@ def written(run_play, config, **extra_vars):
 ZMQ_ALL = {
     "rpc_zmq_matchmaker": "redis", "rpc_zmq_host": "node1", "rpc_zmq_bind_address": "*",
     "rpc_zmq_ipc_dir": "/var/run/openstack", "use_router_proxy": "false", "use_pub_sub": "false",
-    "rpc_zmq_min_port": "49153", "rpc_zmq_max_port": "65536", "zmq_target_expire": "300", "zmq_target_update": "180",
+    "rpc_zmq_min_port": "49153", "rpc_zmq_max_port": "65536", "zmq_target_expire": "300", "zmq_target_update": "15",
     "rpc_zmq_serialization": "json", "zmq_immediate": "true",
 }
 # The URL is a secret setting, masked in the diff: tests/releases proves its form per release.

@@ -103,7 +103,7 @@ def expected(name, hostname):
         "rpc_zmq_min_port": "49153",
         "rpc_zmq_max_port": "65536",
         "zmq_target_expire": "300",
-        "zmq_target_update": "180",
+        "zmq_target_update": "15",
         "rpc_zmq_serialization": "json",
         "zmq_immediate": "true",
     }

@@ -7,7 +7,7 @@ new port each time, as after an OOM kill): once with the role's registration
 cleanup (oslo_messaging_cleanup_registrations, the default), once with it turned
 off by the variable. Three clients, side by side: one that asks the matchmaker
 afresh for every call (a new transport), one long-lived (8.1.4 caches a target's
-hosts and reads them again every zmq_target_update seconds, 180 by default), and
+hosts and reads them again every zmq_target_update seconds, the role's 15 here), and
 one new client process after the other (each orders the hosts its own way: the
 driver connects to the round-robin host and the first zmq_failover_connections of
 its list, and a call is lost only when all of those are dead).

@@ -222,6 +222,17 @@ def test_calls_keep_working_across_a_master_failover(nodes):
     assert result["answered"] > 0 and result["longest_gap_s"] < loop_s - kill_at_s, result
 
 
+def test_lost_registrations_come_back_within_a_call(nodes):
+    """The master loses every registration (as a restart without persistence does): each server's next refresh
+    (oslo_messaging_zmq_target_update, 15 s) brings its own back while a call to it waits (40 s); with the
+    driver's 180 s the call found no record until its timeout."""
+    master = sentinels_master(nodes[CLIENT])
+    assert nodes[CLIENT].check_output(f"redis-cli -h {master} {ADMIN} rocky-test-admin FLUSHALL") == "OK"
+    for name in SERVERS:
+        replies = client(nodes, "--timeout", "40", "call", "--server", name, "after-flush")
+        assert replies == [{"server": name, "text": "after-flush 0"}]
+
+
 DRIVER = "/opt/rocky/lib/python3.11/site-packages/oslo_messaging/_drivers/impl_zmq.py"
 DRIVER27 = "/opt/rocky27/local/lib/python2.7/site-packages/oslo_messaging/_drivers/impl_zmq.py"
 # The table's digests of 8.1.4's stock impl_zmq.py (plugins/module_utils/_driver_defects.py).

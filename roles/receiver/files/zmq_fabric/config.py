@@ -25,6 +25,8 @@ MATCHMAKERS = {
 }
 
 MIB = 1024 * 1024
+# oslo.config's spellings of a boolean.
+BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 
 
 class ConfigError(Exception):
@@ -53,6 +55,11 @@ class Config:
     control_socket: str = ""
     allowed_peers: list[str] = dataclasses.field(default_factory=list)
     linger_ms: int = 1000
+    # Restarts (docs/receiver.md "Restarts"): SIGTERM half-closes the senders' connections
+    # and waits for them to close (false: closes at once, the old shutdown); the totals
+    # across restarts live in state_file (empty: none kept).
+    handover: bool = True
+    state_file: str = ""
     # Resource bounds ([zmq_receiver], docs/receiver.md "Bounds"): the defaults
     # hold when a hand-written Kilo config sets none of them.
     max_message_bytes: int = 16 * MIB
@@ -93,6 +100,8 @@ class Config:
                 "control_socket": self.control_socket,
                 "allowed_peers": list(self.allowed_peers),
                 "linger_ms": self.linger_ms,
+                "handover": self.handover,
+                "state_file": self.state_file,
                 **{name: getattr(self, name) for name in BOUNDS},
             },
         }
@@ -130,6 +139,14 @@ class _Reader:
         if maximum is not None and number > maximum:
             raise _error(section, option, value, f"must be <= {maximum}")
         return number
+
+    def boolean(self, section: str, option: str, default: bool) -> bool:
+        value = self.raw(section, option)
+        if value is None or value == "":
+            return default
+        if value.lower() in BOOLEANS:
+            return BOOLEANS[value.lower()]
+        raise _error(section, option, value, "must be true or false")
 
     def items(self, section: str, option: str) -> list[str]:
         value = self.raw(section, option) or ""
@@ -239,9 +256,13 @@ def load(paths: list[str]) -> Config:
             "zmq_receiver", "control_socket", protocol.control_socket(ipc_dir)),
         allowed_peers=_peers(reader),
         linger_ms=reader.integer("zmq_receiver", "linger_ms", 1000, 0),
+        handover=reader.boolean("zmq_receiver", "handover", True),
+        state_file=reader.string("zmq_receiver", "state_file", ""),
         **_bounds(reader),
     )
     if not os.path.isabs(cfg.control_socket):
         raise _error("zmq_receiver", "control_socket", cfg.control_socket,
                      "must be an absolute path")
+    if cfg.state_file and not os.path.isabs(cfg.state_file):
+        raise _error("zmq_receiver", "state_file", cfg.state_file, "must be an absolute path")
     return cfg

@@ -9,6 +9,7 @@ import sys
 import zmq
 
 from . import __version__, config
+from .listener import ListenerError, listen_fds
 from .notify import sd_notify
 from .receiver import Receiver
 
@@ -44,6 +45,8 @@ def main(argv=None):
 
 
 def serve(cfg):
+    # The listening socket systemd kept across a restart, if any (listener.py).
+    passed = listen_fds()
     # Services connect to our IPC sockets as other users of the shared group.
     os.umask(0o007)
     try:
@@ -51,11 +54,15 @@ def serve(cfg):
     except OSError as exc:
         LOG.error("cannot create rpc_zmq_ipc_dir %s: %s", cfg.ipc_dir, exc)
         return 1
-    receiver = Receiver(cfg)
+    receiver = Receiver(cfg, passed)
     try:
         receiver.start()
     except zmq.ZMQError as exc:
         LOG.error("cannot bind: %s", exc)
+        receiver.close()
+        return 1
+    except ListenerError as exc:
+        LOG.error("cannot use the listening socket systemd passed: %s", exc)
         receiver.close()
         return 1
     receiver.install_signal_handlers()

@@ -3,7 +3,10 @@
 Receiver wires the parts together and runs the poll loop, the signals, the control
 socket and the stats. The parts: intake.py (the hot path off the TCP socket),
 routing.py and route.py (out sockets and their backlogs), hold.py (replies waiting
-for their caller), budget.py (bytes and descriptors), tally.py (drops and rejections).
+for their caller), budget.py (bytes and descriptors), tally.py (drops and rejections),
+listener.py (the TCP listening socket systemd keeps across restarts), handover.py
+(SIGTERM: the senders close their connections before the receiver does) and totals.py
+(the counters across restarts).
 """
 
 import json
@@ -17,12 +20,15 @@ import zmq
 
 from . import __version__, protocol
 from .budget import Budget, memory, memory_budget, open_descriptors
+from .handover import Handover
 from .hold import ReplyHold
 from .intake import Intake
 from .limits import BASE_FDS
+from .listener import Listener
 from .route import NOBLOCK
 from .routing import Routes
-from .tally import Tally
+from .tally import DROPS, REJECTIONS, Tally
+from .totals import Totals
 
 LOG = logging.getLogger(__name__)
 
@@ -36,11 +42,20 @@ MONITORED = {
     int(zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL): "handshake_failed",
     int(zmq.EVENT_ACCEPT_FAILED): "accept_failed",
 }
+# While senders close their half-closed connections, how often the receiver looks.
+HANDOVER_STEP_MS = 5
+# After the handover, what libzmq read is forwarded for at most this long (seconds).
+READ_ALL_AFTER = 0.1
 
 
 class Receiver:
-    def __init__(self, cfg):
+    def __init__(self, cfg, passed=()):
         self.cfg = cfg
+        # (fd, name) of the listening sockets systemd passed (listener.listen_fds).
+        self._passed = list(passed)
+        self._listener = Listener(cfg)
+        self._totals = Totals(cfg.state_file, DROPS, REJECTIONS)
+        self._counting = False
         self.context = zmq.Context(io_threads=cfg.contexts)
         self._tally = Tally()
         self._poller = zmq.Poller()
@@ -67,7 +82,7 @@ class Receiver:
         return sock
 
     def start(self):
-        """Bind the TCP and control sockets; raises zmq.ZMQError on failure."""
+        """Bind the TCP and control sockets; raises zmq.ZMQError or listener.ListenerError on failure."""
         budget = self._budget
         budget.plan()
         # libzmq's own socket cap (1023 by default) must not undercut ours; a
@@ -83,14 +98,19 @@ class Receiver:
         if ":" in self.cfg.bind_address:
             self._pull.setsockopt(zmq.IPV6, 1)
         self._monitor = self._pull.get_monitor_socket(sum(set(MONITORED)))
-        self._pull.bind(self.cfg.bind_endpoint())
+        origin = self._listener.bind(self._pull, self._passed)
         self._control = self._socket(zmq.REP)
         self._control.bind("ipc://" + self.cfg.control_socket)
+        self._totals.load()
+        self._counting = True
+        # Saved at once: an unclean exit before the first interval is seen too.
+        self._totals.save(self._run_counts())
         self._poller.register(self._pull, zmq.POLLIN)
         self._poller.register(self._control, zmq.POLLIN)
         self._poller.register(self._monitor, zmq.POLLIN)
-        LOG.info("receiving on %s, control on ipc://%s, IPC dir %s",
-                 self.cfg.bind_endpoint(), self.cfg.control_socket, self.cfg.ipc_dir)
+        LOG.info("receiving on %s (%s), control on ipc://%s, IPC dir %s, start %d",
+                 self.cfg.bind_endpoint(), origin, self.cfg.control_socket, self.cfg.ipc_dir,
+                 self._totals.restarts["starts"])
         LOG.info("bounds: %d routes, %d descriptors (%d reserved), messages <= %d B, "
                  "backlogs <= %d B (%d B per topic), replies held <= %d ms / %d B",
                  budget.max_routes, budget.fd_limit, budget.fd_reserve, self.cfg.max_message_bytes,
@@ -127,23 +147,78 @@ class Receiver:
         self._stopping = True
 
     def close(self):
-        """Flush what consumers can take within linger_ms, then close everything."""
+        """Hand the senders over (or flush), within linger_ms; close everything; save the totals."""
         deadline = time.monotonic() + self.cfg.linger_ms / 1000
-        if self._pull is not None and self._stopping:
-            self._flush_at_exit(deadline)
+        handed = {"handed_over": 0, "cut": 0, "cut_bytes": 0, "drain_ms": 0}
+        if self._pull is not None and self._stopping and self._counting:
+            if self.cfg.handover:
+                handed = self._handover_at_exit(deadline)
+            else:
+                self._flush_at_exit(deadline)
         pending = sum(len(route.queue) + self._hold.count(route) for route in self._routes)
-        if pending:
-            LOG.warning("discarding %d backlogged messages", pending)
-        linger = max(0, int((deadline - time.monotonic()) * 1000))
+        self._tally.lost_at_exit(pending)
+        # What libzmq holds for consumers is written out within linger_ms of its own (the
+        # handover may have taken the first linger_ms): at most 2 x linger_ms in all.
         sockets = [self._pull, self._monitor, self._control]
         sockets += [route.socket for route in self._routes]
         for sock in sockets:
             if sock is not None:
-                sock.close(linger=linger)
+                sock.close(linger=self.cfg.linger_ms)
         if self._auth is not None:
             self._auth.stop()
         # Bounded: every socket was closed with at most linger_ms.
         self.context.term()
+        if self._counting:
+            self._totals.exited(lost=pending, **handed)
+            self._totals.save(self._run_counts(), running=False)
+
+    def _handover_at_exit(self, deadline):
+        """Stop accepting, half-close the senders' connections, forward until they closed them.
+
+        Backlogs and held replies go on flushing meanwhile, as in _flush_at_exit.
+        """
+        self._poller.unregister(self._control)
+        self._poller.unregister(self._monitor)
+        received = self._intake.received
+        # Half the time to wait for the receiver to catch up with a connection, the rest
+        # for its sender to close it.
+        handover = Handover(self.cfg.port, patience=self.cfg.linger_ms / 2000)
+        handover.begin()
+        while True:
+            # Done once every connection is closed (a last look at the descriptors says so
+            # too), nothing is left to read and nothing waits for a consumer.
+            if not handover.remaining() and not self._read_all(deadline) and not self._waiting() \
+                    and not handover.remaining(look=True):
+                break
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            self._exit_step(min(HANDOVER_STEP_MS, int((deadline - now) * 1000)))
+            if self._hold:
+                self._hold.expire()
+        self._read_all(time.monotonic() + READ_ALL_AFTER)
+        cut, cut_bytes = handover.cut()
+        elapsed = handover.elapsed_ms()
+        if cut:
+            LOG.warning("handover: %d of %d connections lost %d unread bytes (open after linger_ms, %d ms, "
+                        "or hung up while libzmq's input queue was full)", cut, handover.half_closed, cut_bytes,
+                        self.cfg.linger_ms)
+        else:
+            LOG.info("handover: %d connections half-closed, all closed by their senders in %d ms; "
+                     "%d messages read meanwhile; new connections held back by the %s", handover.half_closed,
+                     elapsed, self._intake.received - received, handover.held or "sweeps only")
+        return {"handed_over": handover.half_closed, "cut": cut, "cut_bytes": cut_bytes, "drain_ms": elapsed}
+
+    def _read_all(self, until):
+        """Forward (or backlog) everything libzmq has read, until `until` at the latest;
+        whether there was anything."""
+        before = self._intake.received
+        while time.monotonic() < until:
+            count = self._intake.received
+            self._intake.drain()
+            if self._intake.received == count:
+                break
+        return self._intake.received != before
 
     def _flush_at_exit(self, deadline):
         """Forward what libzmq already took in, then let consumers drain the backlogs.
@@ -153,20 +228,19 @@ class Receiver:
         """
         self._poller.unregister(self._control)
         self._poller.unregister(self._monitor)
-        while time.monotonic() < deadline:
-            before = self._intake.received
-            self._intake.drain()
-            if self._intake.received == before:
-                break
+        self._read_all(deadline)
         while self._waiting() and time.monotonic() < deadline:
-            timeout = max(1, int((deadline - time.monotonic()) * 1000))
-            for sock, event in self._poller.poll(timeout):
-                if sock is self._pull:
-                    self._intake.drain()
-                elif sock == self._wakeup:
-                    os.read(self._wakeup, 512)
-                else:
-                    self._on_route_event(sock, event)
+            self._exit_step(int((deadline - time.monotonic()) * 1000))
+
+    def _exit_step(self, timeout_ms):
+        """One poll while exiting (no control socket, no monitor): read, flush, wake up."""
+        for sock, event in self._poller.poll(max(1, timeout_ms)):
+            if sock is self._pull:
+                self._intake.drain()
+            elif sock == self._wakeup:
+                os.read(self._wakeup, 512)
+            else:
+                self._on_route_event(sock, event)
 
     def _waiting(self):
         return self._hold.waiting() or any(route.queue for route in self._routes)
@@ -189,6 +263,8 @@ class Receiver:
             self._routes.end_expired_joins()
             if self._hold:
                 self._hold.expire()
+            if self._totals.due():
+                self._totals.save(self._run_counts())
 
     def _on_route_event(self, sock, event):
         route = self._routes.by_socket(sock)
@@ -200,7 +276,8 @@ class Receiver:
             self._routes.flush(route)
 
     def _poll_timeout(self):
-        deadlines = [d for d in (self._routes.join_deadline, self._hold.deadline) if d is not None]
+        saving = self._totals.next_save if self._totals.path else None
+        deadlines = [d for d in (self._routes.join_deadline, self._hold.deadline, saving) if d is not None]
         if not deadlines:
             return None
         return max(1, int((min(deadlines) - time.monotonic()) * 1000) + 1)
@@ -246,17 +323,24 @@ class Receiver:
         cfg = self.cfg
         budget = self._budget
         tally = self._tally
+        run = self._run_counts()
+        total = self._totals.combined(run)
         return {
             "version": __version__,
             "uptime": round(time.monotonic() - self._started, 3),
             "host": cfg.host,
-            "received": self._intake.received,
-            "forwarded": self._routes.forwarded_closed + sum(t["forwarded"] for t in topics.values()),
-            "dropped": sum(tally.drops.values()),
-            "rejected": tally.rejected,
+            # Totals across restarts (the state file's and this process's).
+            "received": total["received"],
+            "forwarded": total["forwarded"],
+            "dropped": sum(total["drops"].values()),
+            "rejected": rejected(total["rejections"]),
             "rejected_topics": list(tally.rejected_topics),
-            "drops": dict(tally.drops),
-            "rejections": dict(tally.rejections),
+            "drops": total["drops"],
+            "rejections": total["rejections"],
+            # This process's own.
+            "run": {"received": run["received"], "forwarded": run["forwarded"],
+                    "dropped": sum(run["drops"].values()), "rejected": tally.rejected},
+            "restarts": self._totals.stats(),
             "backlog": {"bytes": budget.queued_bytes, "held_replies": len(self._hold),
                         "held_bytes": budget.held_bytes},
             "budgets": {
@@ -275,3 +359,14 @@ class Receiver:
             "topics": topics,
             "config": cfg.as_dict(),
         }
+
+    def _run_counts(self):
+        """What this process counted, as the totals add it up."""
+        forwarded = self._routes.forwarded_closed + sum(route.forwarded for route in self._routes)
+        return {"received": self._intake.received if self._intake else 0, "forwarded": forwarded,
+                "drops": dict(self._tally.drops), "rejections": dict(self._tally.rejections)}
+
+
+def rejected(rejections):
+    """Messages refused before routing (the other rejections count connections)."""
+    return rejections["invalid"] + rejections["route_cap"]

@@ -13,7 +13,8 @@ from .ratelimit import RateLimitedLog
 # The daemon's lines keep the logger name they had before the receiver was split.
 LOG = logging.getLogger("zmq_fabric.receiver")
 
-DROPS = ("backlog_full", "budget", "oversize", "evicted", "expired_reply")
+# restart: read, and still in a backlog or the reply hold when the receiver exited.
+DROPS = ("backlog_full", "budget", "oversize", "evicted", "expired_reply", "restart")
 REJECTIONS = ("invalid", "route_cap", "refused_peer", "handshake_failed", "accept_failed")
 
 
@@ -41,6 +42,12 @@ class Tally:
         if count:
             self.drops[reason] += count
             self._log_drop("topic %s: %s, %d messages evicted", route.topic, why, count)
+
+    def lost_at_exit(self, count):
+        """`count` messages read and not delivered when the receiver exits."""
+        if count:
+            self.drops["restart"] += count
+            LOG.warning("exiting: discarding %d backlogged messages", count)
 
     def reject(self, key, reason, why):
         """A message refused before routing, by its topic frame `key`."""
