@@ -181,6 +181,8 @@ def test_files_and_units(mm):
     conf = mm.file("/etc/redis/matchmaker.conf")
     assert conf.mode == 0o640
     assert conf.content_string.startswith("include /etc/redis/redis.conf\n")
+    # side_effect.yml set 100mb: the role's next run restored the block.
+    assert "\nmaxmemory 256mb\n" in conf.content_string
     # The distribution's file is left alone.
     assert "matchmaker" not in mm.file("/etc/redis/redis.conf").content_string
     dropin = mm.file("/etc/systemd/system/redis-server.service.d/zeromq.conf")
